@@ -1,0 +1,1003 @@
+/*
+ * conf.c: reads postern.conf into a struct conf (see conf.h).
+ *
+ * Every key is one entry of keys[] below: its name, the function that
+ * parses and stores its value, its compiled-in default and the field it
+ * fills. Adding a key means adding a field to struct conf and a line to
+ * that table. Known SASL mechanisms are likewise one table, mechanisms[].
+ *
+ * Reading is strict and bounded. A line holds at most CONF_LINEMAX bytes
+ * (not counting its LF or CRLF end); a NUL byte or any other control
+ * character but TAB, anywhere in the file, comments included, is an error;
+ * so is an unknown key, a key without a value, a value that does not
+ * parse, and a single-valued key given twice. The list keys (smarthost,
+ * auth_mechanisms) take several blank-separated values and may repeat,
+ * each line appending to the list. The first problem stops the load with
+ * one line "FILE:LINE: reason". Checks that involve several keys run once
+ * the whole file was read; then the defaults fill the keys not given.
+ *
+ * Promises: the password file is never opened, only stat()ed, because the
+ * front-end, which may run setgid, loads this file too. On error nothing
+ * stays allocated. The conf_parse_* functions are pure: no I/O, no global
+ * state, and their messages quote input only as printable, truncated text.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <netinet/in.h>
+#include <arpa/inet.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "conf.h"
+#include "log.h"
+
+#define CONF_LINEMAX	4096	/* bytes in a line, without its end */
+#define CONF_MAXHOSTS	32	/* smarthosts in the failover list */
+#define CONF_MSGMAX	512	/* a message before "FILE:LINE: " */
+#define QUOTE_VALUE	48	/* bytes of a value quoted in a message */
+#define QUOTE_PATH	1024	/* bytes of the file name in a message */
+#define HOST_NAMEMAX	253	/* RFC 1035 2.3.4, in text form */
+#define HOST_LABELMAX	63
+
+struct conf_key;
+typedef int	(*conf_setter)(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+
+struct conf_key {
+	const char	*name;
+	conf_setter	 set;	/* parses a value and stores it */
+	const char	*def;	/* given to set when the key is absent */
+	size_t		 off;	/* the field set fills */
+	size_t		 noff;	/* list keys: the field counting entries */
+	bool		 list;	/* may repeat, values are appended */
+};
+
+/* Indexes into keys[]; the cross-field checks name keys by these. */
+enum conf_keyidx {
+	K_SMARTHOST,
+	K_TLS,
+	K_TLS_VERIFY,
+	K_TLS_CA_FILE,
+	K_AUTH_USER,
+	K_AUTH_PASSWORD_FILE,
+	K_AUTH_MECHANISMS,
+	K_SPOOL_DIR,
+	K_HELO_NAME,
+	K_DOMAIN,
+	K_NKEYS
+};
+
+enum conf_rl {
+	RL_LINE,
+	RL_EOF,
+	RL_LONG,
+	RL_NUL,
+	RL_ERROR,
+};
+
+static void	 errf(char *, size_t, const char *, ...)
+		    __attribute__((format(printf, 3, 4)));
+static void	 quote(char *, size_t, const char *, size_t);
+static bool	 is_blank(int);
+static bool	 is_digit(int);
+static bool	 is_alpha(int);
+static const char *next_word(const char **, size_t *);
+static bool	 hostname_ok(const char *, size_t);
+static int	 check_host(const char *, size_t, char *, size_t);
+static int	 parse_port(const char *, unsigned *);
+static void	 mechanism_hint(struct buf *);
+static int	 set_smarthosts(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_tls(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_bool(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_word(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_path(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_ca_file(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_secret_file(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_mechanisms(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_hostname(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static void	 store_string(struct conf *, const struct conf_key *,
+		    const char *);
+static enum conf_rl read_line(FILE *, struct buf *);
+static int	 parse_line(struct conf *, char *, size_t, unsigned long,
+		    unsigned long *, char *, size_t);
+static int	 check_across(const unsigned long *, unsigned long *, char *,
+		    size_t);
+static void	 apply_defaults(struct conf *, const unsigned long *);
+
+#define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->off))
+#define COUNT(c, k)		((size_t *)(void *)((char *)(c) + (k)->noff))
+#define CONF_OFF(f)		offsetof(struct conf, f)
+
+static const struct conf_key keys[K_NKEYS] = {
+	[K_SMARTHOST] =		{ "smarthost", set_smarthosts, NULL,
+				  CONF_OFF(smarthosts), CONF_OFF(nsmarthosts),
+				  true },
+	[K_TLS] =		{ "tls", set_tls, "starttls",
+				  CONF_OFF(tls), 0, false },
+	[K_TLS_VERIFY] =	{ "tls_verify", set_bool, "yes",
+				  CONF_OFF(tls_verify), 0, false },
+	[K_TLS_CA_FILE] =	{ "tls_ca_file", set_ca_file, NULL,
+				  CONF_OFF(tls_ca_file), 0, false },
+	[K_AUTH_USER] =		{ "auth_user", set_word, NULL,
+				  CONF_OFF(auth_user), 0, false },
+	[K_AUTH_PASSWORD_FILE] = { "auth_password_file", set_secret_file, NULL,
+				  CONF_OFF(auth_password_file), 0, false },
+	[K_AUTH_MECHANISMS] =	{ "auth_mechanisms", set_mechanisms, NULL,
+				  CONF_OFF(auth_mechanisms),
+				  CONF_OFF(nauth_mechanisms), true },
+	[K_SPOOL_DIR] =		{ "spool_dir", set_path, PST_SPOOLDIR,
+				  CONF_OFF(spool_dir), 0, false },
+	[K_HELO_NAME] =		{ "helo_name", set_hostname, NULL,
+				  CONF_OFF(helo_name), 0, false },
+	[K_DOMAIN] =		{ "domain", set_hostname, NULL,
+				  CONF_OFF(domain), 0, false },
+};
+
+/*
+ * The SASL mechanisms postern implements, by their IANA names. A new
+ * mechanism becomes configurable by adding its name here once sasl.c has
+ * it (SCRAM-SHA-256, XOAUTH2 and OAUTHBEARER are planned).
+ */
+static const char *const mechanisms[] = {
+	"CRAM-MD5",
+	"LOGIN",
+	"PLAIN",
+};
+#define NMECHANISMS	(sizeof(mechanisms) / sizeof(mechanisms[0]))
+
+const char *
+conf_path(const char *cmdline, bool *explicit)
+{
+	const char *env;
+	bool named = true;
+	const char *path;
+
+	if (cmdline != NULL)
+		path = cmdline;
+	else if ((env = getenv("POSTERN_CONFIG")) != NULL && *env != '\0')
+		path = env;
+	else {
+		path = PST_SYSCONFDIR "/postern.conf";
+		named = false;
+	}
+	if (explicit != NULL)
+		*explicit = named;
+	return path;
+}
+
+int
+conf_load(struct conf *c, const char *path, bool must_exist, char *err,
+    size_t errlen)
+{
+	struct conf n;
+	struct buf line = BUF_INIT;
+	struct stat st;
+	unsigned long seen[K_NKEYS];
+	unsigned long lineno = 0;
+	char qpath[QUOTE_PATH], msg[CONF_MSGMAX];
+	FILE *fp = NULL;
+	enum conf_rl r;
+	int fd = -1, rc = -1;
+
+	memset(&n, 0, sizeof(n));
+	memset(c, 0, sizeof(*c));
+	memset(seen, 0, sizeof(seen));
+	errf(err, errlen, "%s", "");
+	if (path == NULL) {
+		errf(err, errlen, "no configuration file given");
+		return -1;
+	}
+	/* A name from the command line must not break the message line. */
+	quote(qpath, sizeof(qpath), path, strlen(path));
+
+	/* O_NONBLOCK: a FIFO must not hang open(); it is refused below. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT && !must_exist) {
+			apply_defaults(&n, seen);
+			rc = 0;
+			goto out;
+		}
+		errf(err, errlen, "%s: %s", qpath, strerror(errno));
+		goto out;
+	}
+	if (fstat(fd, &st) == -1) {
+		errf(err, errlen, "%s: %s", qpath, strerror(errno));
+		goto out;
+	}
+	if (S_ISDIR(st.st_mode)) {
+		errf(err, errlen, "%s: %s", qpath, strerror(EISDIR));
+		goto out;
+	}
+	if (!S_ISREG(st.st_mode)) {
+		errf(err, errlen, "%s: not a regular file", qpath);
+		goto out;
+	}
+	/* O_NONBLOCK does nothing to a regular file; no need to clear it. */
+	if ((fp = fdopen(fd, "r")) == NULL) {
+		errf(err, errlen, "%s: %s", qpath, strerror(errno));
+		goto out;
+	}
+	fd = -1;
+
+	while ((r = read_line(fp, &line)) != RL_EOF) {
+		lineno++;
+		switch (r) {
+		case RL_NUL:
+			errf(err, errlen, "%s:%lu: NUL byte", qpath, lineno);
+			goto out;
+		case RL_LONG:
+			errf(err, errlen, "%s:%lu: line longer than %d bytes",
+			    qpath, lineno, CONF_LINEMAX);
+			goto out;
+		case RL_ERROR:
+			errf(err, errlen, "%s: %s", qpath, strerror(errno));
+			goto out;
+		case RL_LINE:
+		case RL_EOF:
+			break;
+		}
+		if (parse_line(&n, line.data, line.len, lineno, seen, msg,
+		    sizeof(msg)) == -1) {
+			errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
+			goto out;
+		}
+	}
+	if (check_across(seen, &lineno, msg, sizeof(msg)) == -1) {
+		errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
+		goto out;
+	}
+	apply_defaults(&n, seen);
+	n.path = xstrdup(path);
+	rc = 0;
+
+ out:
+	buf_free(&line);
+	if (fp != NULL)
+		fclose(fp);
+	if (fd != -1)
+		close(fd);
+	if (rc == 0)
+		*c = n;
+	else
+		conf_free(&n);
+	return rc;
+}
+
+void
+conf_free(struct conf *c)
+{
+	size_t i;
+
+	if (c == NULL)
+		return;
+	free(c->path);
+	for (i = 0; i < c->nsmarthosts; i++)
+		free(c->smarthosts[i].host);
+	free(c->smarthosts);
+	free(c->tls_ca_file);
+	free(c->auth_user);
+	free(c->auth_password_file);
+	for (i = 0; i < c->nauth_mechanisms; i++)
+		free(c->auth_mechanisms[i]);
+	free(c->auth_mechanisms);
+	free(c->spool_dir);
+	free(c->helo_name);
+	free(c->domain);
+	memset(c, 0, sizeof(*c));
+}
+
+unsigned
+conf_port(const struct conf *c, const struct hostport *hp)
+{
+	if (hp->port != 0)
+		return hp->port;
+	switch (c->tls) {
+	case CONF_TLS_SMTPS:
+		return 465;
+	case CONF_TLS_NONE:
+		return 25;
+	case CONF_TLS_STARTTLS:
+		break;
+	}
+	return 587;
+}
+
+int
+conf_parse_hostport(const char *s, struct hostport *out, char *err,
+    size_t errlen)
+{
+	struct in6_addr a6;
+	char q[QUOTE_VALUE], addr[INET6_ADDRSTRLEN];
+	const char *host, *colon, *port = NULL, *p;
+	size_t hlen;
+	unsigned pn = 0;
+
+	out->host = NULL;
+	out->port = 0;
+	if (s == NULL || *s == '\0') {
+		errf(err, errlen, "empty host");
+		return -1;
+	}
+	quote(q, sizeof(q), s, strlen(s));
+	if (s[0] == '[') {
+		if ((p = strchr(s, ']')) == NULL) {
+			errf(err, errlen, "missing ']' in '%s'", q);
+			return -1;
+		}
+		host = s + 1;
+		hlen = (size_t)(p - host);
+		if (hlen == 0) {
+			errf(err, errlen, "empty host in '%s'", q);
+			return -1;
+		}
+		if (hlen >= sizeof(addr)) {
+			errf(err, errlen, "bad IPv6 address in '%s'", q);
+			return -1;
+		}
+		memcpy(addr, host, hlen);
+		addr[hlen] = '\0';
+		if (inet_pton(AF_INET6, addr, &a6) != 1) {
+			quote(q, sizeof(q), addr, hlen);
+			errf(err, errlen, "bad IPv6 address '%s'", q);
+			return -1;
+		}
+		p++;
+		if (*p == ':')
+			port = p + 1;
+		else if (*p != '\0') {
+			errf(err, errlen, "unexpected text after ']' in '%s'",
+			    q);
+			return -1;
+		}
+	} else {
+		colon = strchr(s, ':');
+		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
+			/* Is ":25" part of the address or the port? */
+			if (inet_pton(AF_INET6, s, &a6) == 1)
+				errf(err, errlen, "IPv6 address '%s' needs "
+				    "brackets, as in '[%s]'", q, q);
+			else
+				errf(err, errlen, "bad host '%s'", q);
+			return -1;
+		}
+		host = s;
+		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
+		if (hlen == 0) {
+			errf(err, errlen, "missing host before ':' in '%s'",
+			    q);
+			return -1;
+		}
+		if (check_host(host, hlen, err, errlen) == -1)
+			return -1;
+		if (colon != NULL)
+			port = colon + 1;
+	}
+	if (port != NULL) {
+		if (*port == '\0') {
+			errf(err, errlen, "missing port after ':' in '%s'",
+			    q);
+			return -1;
+		}
+		if (parse_port(port, &pn) == -1) {
+			quote(q, sizeof(q), port, strlen(port));
+			errf(err, errlen, "bad port '%s'", q);
+			return -1;
+		}
+	}
+	out->host = xstrndup(host, hlen);
+	out->port = pn;
+	return 0;
+}
+
+int
+conf_parse_bool(const char *s, bool *out, char *err, size_t errlen)
+{
+	char q[QUOTE_VALUE];
+
+	if (s != NULL && (strcmp(s, "yes") == 0 || strcmp(s, "true") == 0)) {
+		*out = true;
+		return 0;
+	}
+	if (s != NULL && (strcmp(s, "no") == 0 || strcmp(s, "false") == 0)) {
+		*out = false;
+		return 0;
+	}
+	quote(q, sizeof(q), s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+	errf(err, errlen, "bad boolean '%s'", q);
+	return -1;
+}
+
+int
+conf_parse_tls(const char *s, enum conf_tls *out, char *err, size_t errlen)
+{
+	char q[QUOTE_VALUE];
+
+	if (s != NULL && strcmp(s, "starttls") == 0)
+		*out = CONF_TLS_STARTTLS;
+	else if (s != NULL && strcmp(s, "smtps") == 0)
+		*out = CONF_TLS_SMTPS;
+	else if (s != NULL && strcmp(s, "none") == 0)
+		*out = CONF_TLS_NONE;
+	else {
+		quote(q, sizeof(q), s != NULL ? s : "",
+		    s != NULL ? strlen(s) : 0);
+		errf(err, errlen, "bad tls mode '%s'", q);
+		return -1;
+	}
+	return 0;
+}
+
+bool
+conf_mechanism_known(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return false;
+	for (i = 0; i < NMECHANISMS; i++)
+		if (strcasecmp(name, mechanisms[i]) == 0)
+			return true;
+	return false;
+}
+
+/* snprintf into err, which may be NULL; truncation is acceptable here. */
+static void
+errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+/*
+ * Copies s[0..len) to out as printable ASCII (other bytes become '?'),
+ * ending in "..." when it does not fit: messages quote what they were given
+ * without letting it break the line or run on.
+ */
+static void
+quote(char *out, size_t outlen, const char *s, size_t len)
+{
+	size_t i, n;
+	unsigned char ch;
+
+	if (outlen == 0)
+		return;
+	n = len < outlen - 1 ? len : outlen - 1;
+	for (i = 0; i < n; i++) {
+		ch = (unsigned char)s[i];
+		out[i] = ch >= 0x20 && ch < 0x7f ? (char)ch : '?';
+	}
+	out[n] = '\0';
+	if (n < len && n >= 3)
+		memcpy(out + n - 3, "...", 3);
+}
+
+static bool
+is_blank(int ch)
+{
+	return ch == ' ' || ch == '\t';
+}
+
+static bool
+is_digit(int ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+static bool
+is_alpha(int ch)
+{
+	return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z');
+}
+
+/* The next blank-separated word of *pp, or NULL; advances *pp past it. */
+static const char *
+next_word(const char **pp, size_t *lenp)
+{
+	const char *p = *pp, *w;
+
+	while (is_blank((unsigned char)*p))
+		p++;
+	if (*p == '\0')
+		return NULL;
+	w = p;
+	while (*p != '\0' && !is_blank((unsigned char)*p))
+		p++;
+	*lenp = (size_t)(p - w);
+	*pp = p;
+	return w;
+}
+
+/*
+ * A host name in the RFC 1123 sense: dot-separated labels of letters,
+ * digits and hyphens, 1-63 bytes each, no hyphen at either end of a label,
+ * 253 bytes at most, no trailing dot. A last label of digits only is
+ * refused: "10.0.0.300" is a bad address, not a name.
+ */
+static bool
+hostname_ok(const char *s, size_t len)
+{
+	size_t i, label = 0;
+	bool digits = true;
+	int ch;
+
+	if (len == 0 || len > HOST_NAMEMAX)
+		return false;
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)s[i];
+		if (ch == '.') {
+			if (label == 0 || s[i - 1] == '-')
+				return false;
+			label = 0;
+			digits = true;
+			continue;
+		}
+		if (!is_alpha(ch) && !is_digit(ch) && ch != '-')
+			return false;
+		if (ch == '-' && label == 0)
+			return false;
+		if (!is_digit(ch))
+			digits = false;
+		if (++label > HOST_LABELMAX)
+			return false;
+	}
+	if (label == 0 || s[len - 1] == '-' || digits)
+		return false;
+	return true;
+}
+
+/* The host part of a smarthost: an IPv4 address or a host name. */
+static int
+check_host(const char *host, size_t len, char *err, size_t errlen)
+{
+	struct in_addr a4;
+	char q[QUOTE_VALUE], addr[INET_ADDRSTRLEN];
+	size_t i;
+
+	quote(q, sizeof(q), host, len);
+	for (i = 0; i < len; i++)
+		if (!is_digit((unsigned char)host[i]) && host[i] != '.')
+			break;
+	if (i == len) {
+		if (len >= sizeof(addr))
+			goto bad4;
+		memcpy(addr, host, len);
+		addr[len] = '\0';
+		if (inet_pton(AF_INET, addr, &a4) != 1)
+			goto bad4;
+		return 0;
+	}
+	if (!hostname_ok(host, len)) {
+		errf(err, errlen, "bad host name '%s'", q);
+		return -1;
+	}
+	return 0;
+
+ bad4:
+	errf(err, errlen, "bad IPv4 address '%s'", q);
+	return -1;
+}
+
+/* Decimal digits only, 1-65535: no sign, blank or trailing text. */
+static int
+parse_port(const char *s, unsigned *out)
+{
+	unsigned long v;
+	char *end;
+
+	if (!is_digit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	v = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || v == 0 || v > 65535)
+		return -1;
+	*out = (unsigned)v;
+	return 0;
+}
+
+/* "CRAM-MD5, LOGIN or PLAIN", from mechanisms[]. */
+static void
+mechanism_hint(struct buf *b)
+{
+	size_t i;
+
+	for (i = 0; i < NMECHANISMS; i++) {
+		if (i > 0)
+			buf_addstr(b, i + 1 == NMECHANISMS ? " or " : ", ");
+		buf_addstr(b, mechanisms[i]);
+	}
+}
+
+static int
+set_smarthosts(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	struct hostport **list = FIELD(c, k, struct hostport *);
+	size_t *n = COUNT(c, k);
+	struct hostport hp;
+	char reason[CONF_MSGMAX];
+	const char *w;
+	char *word;
+	size_t wlen, i;
+
+	while ((w = next_word(&val, &wlen)) != NULL) {
+		word = xstrndup(w, wlen);
+		if (conf_parse_hostport(word, &hp, reason,
+		    sizeof(reason)) == -1) {
+			errf(msg, msglen, "%s in %s", reason, k->name);
+			free(word);
+			return -1;
+		}
+		for (i = 0; i < *n; i++) {
+			if (strcasecmp((*list)[i].host, hp.host) == 0 &&
+			    (*list)[i].port == hp.port) {
+				errf(msg, msglen, "duplicate %s '%s'",
+				    k->name, word);
+				free(hp.host);
+				free(word);
+				return -1;
+			}
+		}
+		free(word);
+		if (*n >= CONF_MAXHOSTS) {
+			errf(msg, msglen, "more than %d entries in %s",
+			    CONF_MAXHOSTS, k->name);
+			free(hp.host);
+			return -1;
+		}
+		*list = xreallocarray(*list, *n + 1, sizeof(**list));
+		(*list)[(*n)++] = hp;
+	}
+	return 0;
+}
+
+static int
+set_tls(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char reason[CONF_MSGMAX];
+
+	if (conf_parse_tls(val, FIELD(c, k, enum conf_tls), reason,
+	    sizeof(reason)) == -1) {
+		errf(msg, msglen, "%s in %s; expected starttls, smtps or none",
+		    reason, k->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_bool(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char reason[CONF_MSGMAX];
+
+	if (conf_parse_bool(val, FIELD(c, k, bool), reason,
+	    sizeof(reason)) == -1) {
+		errf(msg, msglen, "%s in %s; expected yes or no", reason,
+		    k->name);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+store_string(struct conf *c, const struct conf_key *k, const char *val)
+{
+	char **field = FIELD(c, k, char *);
+
+	free(*field);
+	*field = xstrdup(val);
+}
+
+static int
+set_word(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	(void)msg;
+	(void)msglen;
+	store_string(c, k, val);
+	return 0;
+}
+
+static int
+set_path(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	if (val[0] != '/') {
+		errf(msg, msglen, "path '%s' in %s is not absolute", val,
+		    k->name);
+		return -1;
+	}
+	store_string(c, k, val);
+	return 0;
+}
+
+/*
+ * EACCES is let through here and in set_secret_file: the front-end, run
+ * by any user, may not be allowed to look, and must still queue mail. The
+ * delivery worker opens the file and finds out for certain.
+ */
+static int
+set_ca_file(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	struct stat st;
+
+	if (val[0] != '/')
+		return set_path(c, k, val, msg, msglen);
+	if (stat(val, &st) == -1) {
+		if (errno != EACCES) {
+			errf(msg, msglen, "%s %s: %s", k->name, val,
+			    strerror(errno));
+			return -1;
+		}
+	} else if (!S_ISREG(st.st_mode)) {
+		errf(msg, msglen, "%s %s is not a regular file", k->name, val);
+		return -1;
+	}
+	return set_path(c, k, val, msg, msglen);
+}
+
+/*
+ * Only stat(): the contents are the delivery worker's business, and it
+ * checks the mode again with fstat() on the descriptor it reads.
+ */
+static int
+set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	struct stat st;
+
+	if (val[0] != '/')
+		return set_path(c, k, val, msg, msglen);
+	if (stat(val, &st) == -1) {
+		if (errno != EACCES) {
+			errf(msg, msglen, "%s %s: %s", k->name, val,
+			    strerror(errno));
+			return -1;
+		}
+	} else if (!S_ISREG(st.st_mode)) {
+		errf(msg, msglen, "%s %s is not a regular file", k->name, val);
+		return -1;
+	} else if ((st.st_mode & 077) != 0) {
+		errf(msg, msglen, "%s %s is accessible by group or others "
+		    "(chmod 600 it)", k->name, val);
+		return -1;
+	}
+	return set_path(c, k, val, msg, msglen);
+}
+
+static int
+set_mechanisms(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char ***list = FIELD(c, k, char **);
+	size_t *n = COUNT(c, k);
+	struct buf hint = BUF_INIT;
+	const char *w;
+	char *name, *p;
+	size_t wlen, i;
+
+	while ((w = next_word(&val, &wlen)) != NULL) {
+		name = xstrndup(w, wlen);
+		if (!conf_mechanism_known(name)) {
+			mechanism_hint(&hint);
+			errf(msg, msglen, "unknown mechanism '%s' in %s; "
+			    "expected %s", name, k->name, hint.data);
+			buf_free(&hint);
+			free(name);
+			return -1;
+		}
+		for (p = name; *p != '\0'; p++)
+			if (*p >= 'a' && *p <= 'z')
+				*p = (char)(*p - 'a' + 'A');
+		for (i = 0; i < *n; i++) {
+			if (strcmp((*list)[i], name) == 0) {
+				errf(msg, msglen, "duplicate mechanism '%s' "
+				    "in %s", name, k->name);
+				free(name);
+				return -1;
+			}
+		}
+		*list = xreallocarray(*list, *n + 1, sizeof(**list));
+		(*list)[(*n)++] = name;
+	}
+	return 0;
+}
+
+static int
+set_hostname(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	if (!hostname_ok(val, strlen(val))) {
+		errf(msg, msglen, "bad host name '%s' in %s", val, k->name);
+		return -1;
+	}
+	store_string(c, k, val);
+	return 0;
+}
+
+/*
+ * One line into b, without its LF or CRLF. A line may hold CONF_LINEMAX
+ * bytes; reading stops as soon as it is known to be longer, so a huge
+ * line costs no memory.
+ */
+static enum conf_rl
+read_line(FILE *fp, struct buf *b)
+{
+	int ch;
+
+	buf_reset(b);
+	while ((ch = getc(fp)) != EOF && ch != '\n') {
+		if (ch == '\0')
+			return RL_NUL;
+		/* One byte over the limit may be the CR of a CRLF. */
+		if (b->len > CONF_LINEMAX)
+			return RL_LONG;
+		buf_addch(b, ch);
+	}
+	if (ch == EOF) {
+		if (ferror(fp))
+			return RL_ERROR;
+		if (b->len == 0)
+			return RL_EOF;
+	}
+	if (b->len > 0 && b->data[b->len - 1] == '\r')
+		buf_truncate(b, b->len - 1);
+	if (b->len > CONF_LINEMAX)
+		return RL_LONG;
+	return RL_LINE;
+}
+
+/*
+ * One line of the file, s[0..len), which may be modified. seen[] holds
+ * the line each key was first given on. Returns 0, or -1 with a message
+ * (without "FILE:LINE: ") in msg.
+ */
+static int
+parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
+    unsigned long *seen, char *msg, size_t msglen)
+{
+	const struct conf_key *k = NULL;
+	char q[QUOTE_VALUE];
+	char *key, *val;
+	size_t i, keylen;
+	int ch;
+
+	for (i = 0; i < len; i++) {
+		ch = (unsigned char)s[i];
+		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
+			errf(msg, msglen, "control character 0x%02x", ch);
+			return -1;
+		}
+	}
+	/* "#" starts a comment at the start of a line or after a blank. */
+	for (i = 0; i < len; i++) {
+		if (s[i] == '#' &&
+		    (i == 0 || is_blank((unsigned char)s[i - 1]))) {
+			len = i;
+			break;
+		}
+	}
+	while (len > 0 && is_blank((unsigned char)s[len - 1]))
+		len--;
+	/* An empty line may be the buffer's static "": never write to it. */
+	if (len == 0)
+		return 0;
+	s[len] = '\0';
+
+	key = s;
+	while (is_blank((unsigned char)*key))
+		key++;
+	if (*key == '\0')
+		return 0;
+	keylen = strcspn(key, " \t");
+	val = key + keylen;
+	while (is_blank((unsigned char)*val))
+		val++;
+	key[keylen] = '\0';
+
+	for (i = 0; i < K_NKEYS; i++) {
+		if (strcmp(key, keys[i].name) == 0) {
+			k = &keys[i];
+			break;
+		}
+	}
+	if (k == NULL) {
+		quote(q, sizeof(q), key, keylen);
+		errf(msg, msglen, "unknown key '%s'", q);
+		return -1;
+	}
+	if (*val == '\0') {
+		errf(msg, msglen, "missing value for '%s'", k->name);
+		return -1;
+	}
+	if (!k->list) {
+		if (seen[i] != 0) {
+			errf(msg, msglen, "duplicate key '%s' (first given on "
+			    "line %lu)", k->name, seen[i]);
+			return -1;
+		}
+		if (val[strcspn(val, " \t")] != '\0') {
+			errf(msg, msglen, "more than one value for '%s'",
+			    k->name);
+			return -1;
+		}
+	}
+	if (seen[i] == 0)
+		seen[i] = lineno;
+	return k->set(c, k, val, msg, msglen);
+}
+
+/*
+ * Checks across keys, once the file is read. On error *lineno is the line
+ * of the key that is present, and msg says which one is missing.
+ */
+static int
+check_across(const unsigned long *seen, unsigned long *lineno, char *msg,
+    size_t msglen)
+{
+	if (seen[K_AUTH_USER] != 0 && seen[K_AUTH_PASSWORD_FILE] == 0) {
+		*lineno = seen[K_AUTH_USER];
+		errf(msg, msglen, "%s without %s", keys[K_AUTH_USER].name,
+		    keys[K_AUTH_PASSWORD_FILE].name);
+		return -1;
+	}
+	if (seen[K_AUTH_PASSWORD_FILE] != 0 && seen[K_AUTH_USER] == 0) {
+		*lineno = seen[K_AUTH_PASSWORD_FILE];
+		errf(msg, msglen, "%s without %s",
+		    keys[K_AUTH_PASSWORD_FILE].name, keys[K_AUTH_USER].name);
+		return -1;
+	}
+	if (seen[K_AUTH_MECHANISMS] != 0 && seen[K_AUTH_USER] == 0) {
+		*lineno = seen[K_AUTH_MECHANISMS];
+		errf(msg, msglen, "%s without %s",
+		    keys[K_AUTH_MECHANISMS].name, keys[K_AUTH_USER].name);
+		return -1;
+	}
+	return 0;
+}
+
+/* The compiled-in defaults of the keys not given; they always parse. */
+static void
+apply_defaults(struct conf *c, const unsigned long *seen)
+{
+	char msg[CONF_MSGMAX];
+	size_t i;
+
+	for (i = 0; i < K_NKEYS; i++) {
+		if (seen[i] != 0 || keys[i].def == NULL)
+			continue;
+		if (keys[i].set(c, &keys[i], keys[i].def, msg,
+		    sizeof(msg)) == -1)
+			bug("bad compiled-in configuration default");
+	}
+}

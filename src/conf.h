@@ -1,0 +1,84 @@
+/*
+ * conf.h: the configuration file.
+ *
+ * Lines of "key value"; "#" at the start of a line or after a blank starts a
+ * comment that runs to the end of the line;
+ * blank lines are ignored. Every key of CONTRACT.md is known; an unknown
+ * key, a key without a value, a bad value, a repeated single-valued key,
+ * or an auth_password_file that group or others may access is an error
+ * "FILE:LINE: message". Checks across keys run after the whole file.
+ *
+ * The front-end (sendmail) reads this file too, so loading it never reads
+ * the password file's contents: it only stat()s it.
+ */
+#ifndef PST_CONF_H
+#define PST_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+enum conf_tls {
+	CONF_TLS_STARTTLS,
+	CONF_TLS_SMTPS,
+	CONF_TLS_NONE,
+};
+
+struct hostport {
+	char		*host;		/* name, IPv4 or IPv6 text, no brackets */
+	unsigned	 port;		/* 0: the default for the tls mode */
+};
+
+struct conf {
+	char		*path;		/* file read; NULL if none was */
+
+	struct hostport	*smarthosts;	/* failover order */
+	size_t		 nsmarthosts;
+	enum conf_tls	 tls;
+	bool		 tls_verify;
+	char		*tls_ca_file;	/* NULL: the system store */
+	char		*auth_user;	/* NULL: no AUTH */
+	char		*auth_password_file;
+	char		**auth_mechanisms; /* upper case, preference order */
+	size_t		 nauth_mechanisms; /* 0: the built-in preference */
+	char		*spool_dir;	/* never NULL after conf_load */
+	char		*helo_name;	/* NULL: the host's FQDN */
+	char		*domain;	/* NULL: /etc/mailname, else the FQDN */
+};
+
+/*
+ * The file to read: cmdline (-C) if not NULL, else $POSTERN_CONFIG if set
+ * and not empty, else the compiled-in $(sysconfdir)/postern.conf.
+ * *explicit is set when the file was named by -C or the environment.
+ */
+const char	*conf_path(const char *cmdline, bool *explicit);
+
+/*
+ * Fills c from the file at path. When the file does not exist and
+ * !must_exist, c holds the defaults and 0 is returned (a fresh install
+ * without a configuration can still queue mail). Returns 0, or -1 with
+ * a one-line message "FILE:LINE: reason" (or "FILE: reason") in err.
+ * On error c is left freed (conf_free is still safe to call).
+ */
+int		 conf_load(struct conf *c, const char *path, bool must_exist,
+		    char *err, size_t errlen);
+
+/* NULL-safe; frees every field and resets c to zero. */
+void		 conf_free(struct conf *c);
+
+/* The port to use for hp: its own, else 587/465/25 by tls mode. */
+unsigned	 conf_port(const struct conf *c, const struct hostport *hp);
+
+/*
+ * Pure value parsers, unit-tested. Each returns 0, or -1 with a short
+ * reason in err (no file or line; conf_load adds them).
+ */
+/* "host", "host:port", "[v6addr]", "[v6addr]:port", "1.2.3.4:25". */
+int	 conf_parse_hostport(const char *s, struct hostport *out,
+	    char *err, size_t errlen);	/* out->host: caller frees */
+int	 conf_parse_bool(const char *s, bool *out, char *err, size_t errlen);
+int	 conf_parse_tls(const char *s, enum conf_tls *out, char *err,
+	    size_t errlen);
+/* True if name is a SASL mechanism postern implements (case-insensitive). */
+bool	 conf_mechanism_known(const char *name);
+
+#endif

@@ -1,0 +1,27 @@
+/*
+ * log.h: diagnostics.
+ *
+ * Every message is one line on stderr, "PROGNAME: text". log_warn appends
+ * strerror(errno), log_warnx does not. fatal/fatalx print and exit with the
+ * given sysexits code: they are for the environment (disk, memory, a
+ * missing file). bug() aborts on a broken internal invariant.
+ * Callers never pass secrets here.
+ */
+#ifndef PST_LOG_H
+#define PST_LOG_H
+
+void	log_init(const char *progname);
+const char *log_progname(void);
+void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_warnx(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	log_info(const char *, ...) __attribute__((format(printf, 1, 2)));
+void	fatal(int ex, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	fatalx(int ex, const char *, ...)
+	    __attribute__((format(printf, 2, 3), noreturn));
+void	bug(const char *) __attribute__((noreturn));
+
+/* Optional cleanup run by fatal()/fatalx() before exiting (one slot). */
+void	log_set_atfatal(void (*)(void));
+
+#endif

@@ -1,0 +1,42 @@
+/*
+ * util.h: small helpers shared by the programs: host and domain names,
+ * randomness, durable directory updates, printable text for logs.
+ */
+#ifndef PST_UTIL_H
+#define PST_UTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <time.h>
+
+struct buf;
+struct conf;
+
+/* The host's fully qualified name (cached; borrowed). Never NULL. */
+const char	*util_fqdn(void);
+
+/*
+ * The domain for unqualified addresses: conf's domain, else the first line
+ * of /etc/mailname, else util_fqdn(). Cached; borrowed.
+ */
+const char	*util_domain(const struct conf *);
+
+/* Fills p with n unpredictable bytes (getrandom, else /dev/urandom). */
+void		 util_random(void *p, size_t n);
+
+/* write() all of p, retrying on EINTR and short writes; 0 or -1/errno. */
+int		 util_write_all(int fd, const void *p, size_t n);
+
+/* True if s[0..len) holds any byte < 0x20 or 0x7f. */
+bool		 util_has_ctl(const char *s, size_t len);
+
+/*
+ * Appends s[0..len) to b with every control byte, and every byte of a
+ * non-UTF-8 sequence, replaced by '?': safe to print or log.
+ */
+void		 util_printable(struct buf *b, const char *s, size_t len);
+
+/* The login name of the real uid (borrowed), or "uidN" if unknown. */
+const char	*util_username(void);
+
+#endif

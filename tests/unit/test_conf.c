@@ -1,0 +1,1083 @@
+/*
+ * test_conf.c: unit tests of conf.c. Table cases for each value parser
+ * (valid, garbage, empty, boundary), then conf_load on files written to a
+ * private directory under /tmp, which is removed at the end.
+ */
+#include "config.h"
+
+#include <sys/types.h>
+#include <sys/stat.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "buf.h"
+#include "compat.h"
+#include "conf.h"
+#include "t.h"
+
+#define MAXFILES	64
+
+static void	 skip(const char *, const char *);
+static const char *tpath(const char *);
+static void	 put(const char *, const char *, size_t, mode_t);
+static void	 put_str(const char *, const char *, mode_t);
+static int	 load(const char *, size_t, struct conf *, char *, size_t);
+static void	 expect_err(const char *, const char *, unsigned long,
+		    const char *);
+static void	 expect_err_mem(const char *, const char *, size_t,
+		    unsigned long, const char *);
+static void	 expect_ok(const char *, const char *);
+static void	 cleanup(void);
+static void	 test_hostport(void);
+static void	 test_hostport_long(void);
+static void	 test_bool(void);
+static void	 test_tls(void);
+static void	 test_mechanism(void);
+static void	 test_path(void);
+static void	 test_port(void);
+static void	 test_load_all(void);
+static void	 test_load_defaults(void);
+static void	 test_load_syntax(void);
+static void	 test_load_errors(void);
+static void	 test_load_limits(void);
+static void	 test_load_auth(void);
+static void	 test_load_files(void);
+static void	 test_sample(void);
+
+static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
+static char	*files[MAXFILES];
+static size_t	 nfiles;
+static char	*dirs[MAXFILES];
+static size_t	 ndirs;
+
+static void
+skip(const char *name, const char *why)
+{
+	printf("SKIP: %s: %s (%s)\n", t_group, name, why);
+}
+
+/* tmpdir/name, remembered for cleanup(); the pointer stays valid. */
+static const char *
+tpath(const char *name)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	buf_printf(&b, "%s/%s", tmpdir, name);
+	for (i = 0; i < nfiles; i++) {
+		if (strcmp(files[i], b.data) == 0) {
+			buf_free(&b);
+			return files[i];
+		}
+	}
+	if (nfiles == MAXFILES) {
+		fprintf(stderr, "test_conf: too many files\n");
+		exit(2);
+	}
+	files[nfiles] = buf_detach(&b, NULL);
+	return files[nfiles++];
+}
+
+static void
+put(const char *path, const char *data, size_t len, mode_t mode)
+{
+	FILE *fp;
+
+	/* A fresh file: the old one may have been left without write access. */
+	(void)unlink(path);
+	if ((fp = fopen(path, "w")) == NULL ||
+	    fwrite(data, 1, len, fp) != len || fclose(fp) != 0 ||
+	    chmod(path, mode) == -1) {
+		fprintf(stderr, "test_conf: %s: %s\n", path, strerror(errno));
+		exit(2);
+	}
+}
+
+static void
+put_str(const char *path, const char *data, mode_t mode)
+{
+	put(path, data, strlen(data), mode);
+}
+
+/* Writes data to tmpdir/t.conf and loads it with must_exist. */
+static int
+load(const char *data, size_t len, struct conf *c, char *err, size_t errlen)
+{
+	const char *path = tpath("t.conf");
+
+	put(path, data, len, 0644);
+	return conf_load(c, path, true, err, errlen);
+}
+
+static void
+expect_err_mem(const char *name, const char *data, size_t len,
+    unsigned long line, const char *want)
+{
+	struct conf c;
+	struct buf prefix = BUF_INIT, full = BUF_INIT;
+	char err[1024];
+	int rc;
+
+	rc = load(data, len, &c, err, sizeof(err));
+	buf_printf(&prefix, "%s:%lu: ", tpath("t.conf"), line);
+	buf_printf(&full, "%s%s", prefix.data, want);
+	T_INTEQ(rc, -1, name);
+	T_STREQ(err, full.data, name);
+	T_OK(c.path == NULL && c.spool_dir == NULL && c.nsmarthosts == 0,
+	    name);
+	conf_free(&c);
+	buf_free(&prefix);
+	buf_free(&full);
+}
+
+/* Loading data fails on line with exactly the message want. */
+static void
+expect_err(const char *name, const char *data, unsigned long line,
+    const char *want)
+{
+	expect_err_mem(name, data, strlen(data), line, want);
+}
+
+static void
+expect_ok(const char *name, const char *data)
+{
+	struct conf c;
+	char err[1024];
+	int rc;
+
+	err[0] = '\0';
+	rc = load(data, strlen(data), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, name);
+	if (rc != 0)
+		printf("#   %s\n", err);
+	conf_free(&c);
+}
+
+static void
+cleanup(void)
+{
+	size_t i;
+
+	for (i = 0; i < nfiles; i++)
+		(void)unlink(files[i]);
+	for (i = ndirs; i > 0; i--) {
+		(void)chmod(dirs[i - 1], 0700);
+		(void)rmdir(dirs[i - 1]);
+	}
+	for (i = 0; i < nfiles; i++)
+		free(files[i]);
+	if (rmdir(tmpdir) == -1)
+		fprintf(stderr, "test_conf: rmdir %s: %s\n", tmpdir,
+		    strerror(errno));
+}
+
+static const struct {
+	const char	*in;
+	int		 rc;
+	const char	*host;	/* rc 0: the host; rc -1: the message */
+	unsigned	 port;
+} hostports[] = {
+	{ "mail.example.org", 0, "mail.example.org", 0 },
+	{ "mail.example.org:587", 0, "mail.example.org", 587 },
+	{ "Mail.Example.ORG", 0, "Mail.Example.ORG", 0 },
+	{ "localhost", 0, "localhost", 0 },
+	{ "xn--bcher-kva.example", 0, "xn--bcher-kva.example", 0 },
+	{ "123.example", 0, "123.example", 0 },
+	{ "a-b.c-d.example:25", 0, "a-b.c-d.example", 25 },
+	{ "a:1", 0, "a", 1 },
+	{ "a:65535", 0, "a", 65535 },
+	{ "a:025", 0, "a", 25 },
+	{ "192.0.2.1", 0, "192.0.2.1", 0 },
+	{ "192.0.2.1:2525", 0, "192.0.2.1", 2525 },
+	{ "[::1]", 0, "::1", 0 },
+	{ "[::1]:25", 0, "::1", 25 },
+	{ "[2001:db8::1]:465", 0, "2001:db8::1", 465 },
+	{ "[::ffff:192.0.2.1]:25", 0, "::ffff:192.0.2.1", 25 },
+	{ "a:0", -1, "bad port '0'", 0 },
+	{ "a:65536", -1, "bad port '65536'", 0 },
+	{ "a:70000", -1, "bad port '70000'", 0 },
+	{ "a:18446744073709551617", -1, "bad port '18446744073709551617'",
+	  0 },
+	{ "a:-1", -1, "bad port '-1'", 0 },
+	{ "a:+25", -1, "bad port '+25'", 0 },
+	{ "a: 25", -1, "bad port ' 25'", 0 },
+	{ "a:0x19", -1, "bad port '0x19'", 0 },
+	{ "host:25x", -1, "bad port '25x'", 0 },
+	{ "host:", -1, "missing port after ':' in 'host:'", 0 },
+	{ ":25", -1, "missing host before ':' in ':25'", 0 },
+	{ ":", -1, "missing host before ':' in ':'", 0 },
+	{ "", -1, "empty host", 0 },
+	{ "::1", -1, "IPv6 address '::1' needs brackets, as in '[::1]'", 0 },
+	{ "2001:db8::1:25", -1, "IPv6 address '2001:db8::1:25' needs "
+	  "brackets, as in '[2001:db8::1:25]'", 0 },
+	{ "a:b:c", -1, "bad host 'a:b:c'", 0 },
+	{ "[::1", -1, "missing ']' in '[::1'", 0 },
+	{ "[]", -1, "empty host in '[]'", 0 },
+	{ "[]:25", -1, "empty host in '[]:25'", 0 },
+	{ "[::1]25", -1, "unexpected text after ']' in '[::1]25'", 0 },
+	{ "[::1]:", -1, "missing port after ':' in '[::1]:'", 0 },
+	{ "[::1]:0", -1, "bad port '0'", 0 },
+	{ "[::g]", -1, "bad IPv6 address '::g'", 0 },
+	{ "[192.0.2.1]", -1, "bad IPv6 address '192.0.2.1'", 0 },
+	{ "[fe80::1%eth0]", -1, "bad IPv6 address 'fe80::1%eth0'", 0 },
+	{ "[mail.example.org]", -1, "bad IPv6 address 'mail.example.org'",
+	  0 },
+	{ "192.0.2.256", -1, "bad IPv4 address '192.0.2.256'", 0 },
+	{ "1.2.3", -1, "bad IPv4 address '1.2.3'", 0 },
+	{ "1.2.3.4.5", -1, "bad IPv4 address '1.2.3.4.5'", 0 },
+	{ "example.123", -1, "bad host name 'example.123'", 0 },
+	{ "a..b", -1, "bad host name 'a..b'", 0 },
+	{ ".a", -1, "bad host name '.a'", 0 },
+	{ "a.", -1, "bad host name 'a.'", 0 },
+	{ "-a.example", -1, "bad host name '-a.example'", 0 },
+	{ "a-.example", -1, "bad host name 'a-.example'", 0 },
+	{ "a_b.example", -1, "bad host name 'a_b.example'", 0 },
+	{ "a b", -1, "bad host name 'a b'", 0 },
+	{ "a\nb", -1, "bad host name 'a?b'", 0 },
+	{ "caf\xc3\xa9.example", -1, "bad host name 'caf??.example'", 0 },
+	{ "mail.example.org:25:", -1, "bad host 'mail.example.org:25:'", 0 },
+};
+
+static void
+test_hostport(void)
+{
+	struct hostport hp;
+	char err[256], name[128];
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_parse_hostport");
+	for (i = 0; i < sizeof(hostports) / sizeof(hostports[0]); i++) {
+		snprintf(name, sizeof(name), "case %zu", i);
+		err[0] = '\0';
+		rc = conf_parse_hostport(hostports[i].in, &hp, err,
+		    sizeof(err));
+		T_INTEQ(rc, hostports[i].rc, name);
+		if (hostports[i].rc == 0) {
+			T_STREQ(hp.host, hostports[i].host, name);
+			T_INTEQ(hp.port, hostports[i].port, name);
+		} else {
+			T_STREQ(err, hostports[i].host, name);
+			T_OK(hp.host == NULL && hp.port == 0, name);
+		}
+		free(hp.host);
+	}
+	rc = conf_parse_hostport(NULL, &hp, err, sizeof(err));
+	T_INTEQ(rc, -1, "NULL");
+	T_STREQ(err, "empty host", "NULL message");
+	rc = conf_parse_hostport("a:0", &hp, NULL, 0);
+	T_INTEQ(rc, -1, "NULL err buffer");
+	rc = conf_parse_hostport("a:0", &hp, err, 4);
+	T_STREQ(err, "bad", "message truncated to the buffer");
+}
+
+static void
+test_hostport_long(void)
+{
+	struct hostport hp;
+	struct buf b = BUF_INIT;
+	char err[256];
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_parse_hostport long");
+	/* A 63-byte label is the longest. */
+	for (i = 0; i < 63; i++)
+		buf_addch(&b, 'a');
+	buf_addstr(&b, ".example");
+	rc = conf_parse_hostport(b.data, &hp, err, sizeof(err));
+	T_INTEQ(rc, 0, "63-byte label");
+	free(hp.host);
+	buf_reset(&b);
+	for (i = 0; i < 64; i++)
+		buf_addch(&b, 'a');
+	buf_addstr(&b, ".example");
+	rc = conf_parse_hostport(b.data, &hp, err, sizeof(err));
+	T_INTEQ(rc, -1, "64-byte label");
+
+	/* 253 bytes in all is the longest name: 63 x 4 labels is 255. */
+	buf_reset(&b);
+	for (i = 0; i < 253; i++)
+		buf_addch(&b, i % 64 == 63 ? '.' : 'a');
+	T_INTEQ(b.len, 253, "253-byte name built");
+	rc = conf_parse_hostport(b.data, &hp, err, sizeof(err));
+	T_INTEQ(rc, 0, "253-byte name");
+	free(hp.host);
+	buf_addstr(&b, "a");
+	rc = conf_parse_hostport(b.data, &hp, err, sizeof(err));
+	T_INTEQ(rc, -1, "254-byte name");
+
+	/* A huge value is refused and quoted short. */
+	buf_reset(&b);
+	for (i = 0; i < 10000; i++)
+		buf_addch(&b, 'x');
+	buf_addstr(&b, ":25");
+	rc = conf_parse_hostport(b.data, &hp, err, sizeof(err));
+	T_INTEQ(rc, -1, "10000-byte name");
+	T_OK(strlen(err) < 80 && strstr(err, "...'") != NULL,
+	    "10000-byte name quoted short");
+	buf_reset(&b);
+	buf_addstr(&b, "a:");
+	for (i = 0; i < 10000; i++)
+		buf_addch(&b, '9');
+	rc = conf_parse_hostport(b.data, &hp, err, sizeof(err));
+	T_INTEQ(rc, -1, "10000-digit port");
+	T_OK(strncmp(err, "bad port '999", 13) == 0 && strlen(err) < 80,
+	    "10000-digit port message");
+	buf_free(&b);
+}
+
+static void
+test_bool(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		bool		 val;
+	} cases[] = {
+		{ "yes", 0, true },
+		{ "true", 0, true },
+		{ "no", 0, false },
+		{ "false", 0, false },
+		{ "Yes", -1, false },
+		{ "YES", -1, false },
+		{ "on", -1, false },
+		{ "off", -1, false },
+		{ "1", -1, false },
+		{ "0", -1, false },
+		{ "", -1, false },
+		{ " yes", -1, false },
+		{ "yes ", -1, false },
+		{ "yess", -1, false },
+		{ "y", -1, false },
+	};
+	char err[128], name[64];
+	size_t i;
+	bool v;
+	int rc;
+
+	T_GROUP("conf_parse_bool");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "'%s'", cases[i].in);
+		v = !cases[i].val;
+		rc = conf_parse_bool(cases[i].in, &v, err, sizeof(err));
+		T_INTEQ(rc, cases[i].rc, name);
+		if (cases[i].rc == 0)
+			T_INTEQ(v, cases[i].val, name);
+	}
+	v = true;
+	rc = conf_parse_bool("maybe", &v, err, sizeof(err));
+	T_STREQ(err, "bad boolean 'maybe'", "message");
+	T_INTEQ(v, true, "unchanged on error");
+	rc = conf_parse_bool(NULL, &v, err, sizeof(err));
+	T_INTEQ(rc, -1, "NULL");
+}
+
+static void
+test_tls(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		enum conf_tls	 val;
+	} cases[] = {
+		{ "starttls", 0, CONF_TLS_STARTTLS },
+		{ "smtps", 0, CONF_TLS_SMTPS },
+		{ "none", 0, CONF_TLS_NONE },
+		{ "STARTTLS", -1, 0 },
+		{ "tls", -1, 0 },
+		{ "ssl", -1, 0 },
+		{ "yes", -1, 0 },
+		{ "", -1, 0 },
+		{ "none ", -1, 0 },
+		{ "smtps\n", -1, 0 },
+	};
+	char err[128], name[64];
+	enum conf_tls v;
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_parse_tls");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "case %zu", i);
+		v = CONF_TLS_NONE;
+		rc = conf_parse_tls(cases[i].in, &v, err, sizeof(err));
+		T_INTEQ(rc, cases[i].rc, name);
+		if (cases[i].rc == 0)
+			T_INTEQ(v, cases[i].val, name);
+		else
+			T_INTEQ(v, CONF_TLS_NONE, name);
+	}
+	rc = conf_parse_tls("smtps\n", &v, err, sizeof(err));
+	T_STREQ(err, "bad tls mode 'smtps?'", "message is printable");
+	rc = conf_parse_tls(NULL, &v, err, sizeof(err));
+	T_INTEQ(rc, -1, "NULL");
+}
+
+static void
+test_mechanism(void)
+{
+	static const struct {
+		const char	*in;
+		bool		 known;
+	} cases[] = {
+		{ "PLAIN", true },
+		{ "plain", true },
+		{ "LOGIN", true },
+		{ "Cram-Md5", true },
+		{ "CRAM-MD5", true },
+		{ "SCRAM-SHA-256", false },
+		{ "XOAUTH2", false },
+		{ "OAUTHBEARER", false },
+		{ "DIGEST-MD5", false },
+		{ "ANONYMOUS", false },
+		{ "", false },
+		{ "PLAIN ", false },
+		{ "PLAINX", false },
+	};
+	size_t i;
+
+	T_GROUP("conf_mechanism_known");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		T_INTEQ(conf_mechanism_known(cases[i].in), cases[i].known,
+		    cases[i].in);
+	T_INTEQ(conf_mechanism_known(NULL), false, "NULL");
+}
+
+static void
+test_path(void)
+{
+	bool ex;
+
+	T_GROUP("conf_path");
+	unsetenv("POSTERN_CONFIG");
+	ex = true;
+	T_STREQ(conf_path(NULL, &ex), PST_SYSCONFDIR "/postern.conf",
+	    "compiled-in");
+	T_INTEQ(ex, false, "compiled-in is not explicit");
+	T_STREQ(conf_path("/x.conf", &ex), "/x.conf", "-C");
+	T_INTEQ(ex, true, "-C is explicit");
+	setenv("POSTERN_CONFIG", "/env.conf", 1);
+	ex = false;
+	T_STREQ(conf_path(NULL, &ex), "/env.conf", "environment");
+	T_INTEQ(ex, true, "environment is explicit");
+	T_STREQ(conf_path("/x.conf", &ex), "/x.conf", "-C beats environment");
+	setenv("POSTERN_CONFIG", "", 1);
+	ex = true;
+	T_STREQ(conf_path(NULL, &ex), PST_SYSCONFDIR "/postern.conf",
+	    "empty environment ignored");
+	T_INTEQ(ex, false, "empty environment is not explicit");
+	T_STREQ(conf_path(NULL, NULL), PST_SYSCONFDIR "/postern.conf",
+	    "explicit may be NULL");
+	unsetenv("POSTERN_CONFIG");
+}
+
+static void
+test_port(void)
+{
+	struct conf c;
+	struct hostport hp = { (char *)"h", 0 };
+
+	T_GROUP("conf_port");
+	memset(&c, 0, sizeof(c));
+	c.tls = CONF_TLS_STARTTLS;
+	T_INTEQ(conf_port(&c, &hp), 587, "starttls");
+	c.tls = CONF_TLS_SMTPS;
+	T_INTEQ(conf_port(&c, &hp), 465, "smtps");
+	c.tls = CONF_TLS_NONE;
+	T_INTEQ(conf_port(&c, &hp), 25, "none");
+	hp.port = 2525;
+	T_INTEQ(conf_port(&c, &hp), 2525, "explicit port");
+	c.tls = CONF_TLS_SMTPS;
+	T_INTEQ(conf_port(&c, &hp), 2525, "explicit port beats smtps");
+}
+
+static void
+test_load_all(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT;
+	const char *pw = tpath("pw"), *ca = tpath("ca.pem");
+	const char *tls_none = "tls none\ntls_verify true\n";
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load every key");
+	put_str(pw, "secret\n", 0600);
+	put_str(ca, "not really PEM\n", 0644);
+	buf_printf(&b,
+	    "smarthost a.example:2525 [2001:db8::1]:465\n"
+	    "smarthost 192.0.2.7\n"
+	    "smarthost\tb.example\n"
+	    "tls smtps\n"
+	    "tls_verify no\n"
+	    "tls_ca_file %s\n"
+	    "auth_user alice@example.org\n"
+	    "auth_password_file %s\n"
+	    "auth_mechanisms cram-md5 Plain\n"
+	    "auth_mechanisms LOGIN\n"
+	    "spool_dir /var/spool/elsewhere\n"
+	    "helo_name relay.example.org\n"
+	    "domain example.org\n", ca, pw);
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "loads");
+	if (rc != 0) {
+		printf("#   %s\n", err);
+		buf_free(&b);
+		return;
+	}
+	T_STREQ(c.path, tpath("t.conf"), "path");
+	T_INTEQ(c.nsmarthosts, 4, "smarthosts accumulate");
+	T_STREQ(c.smarthosts[0].host, "a.example", "smarthost 1 host");
+	T_INTEQ(c.smarthosts[0].port, 2525, "smarthost 1 port");
+	T_STREQ(c.smarthosts[1].host, "2001:db8::1", "smarthost 2 host");
+	T_INTEQ(c.smarthosts[1].port, 465, "smarthost 2 port");
+	T_STREQ(c.smarthosts[2].host, "192.0.2.7", "smarthost 3 host");
+	T_INTEQ(c.smarthosts[2].port, 0, "smarthost 3 port");
+	T_STREQ(c.smarthosts[3].host, "b.example", "smarthost 4 host");
+	T_INTEQ(conf_port(&c, &c.smarthosts[3]), 465, "smtps default port");
+	T_INTEQ(c.tls, CONF_TLS_SMTPS, "tls");
+	T_INTEQ(c.tls_verify, false, "tls_verify");
+	T_STREQ(c.tls_ca_file, ca, "tls_ca_file");
+	T_STREQ(c.auth_user, "alice@example.org", "auth_user");
+	T_STREQ(c.auth_password_file, pw, "auth_password_file");
+	T_INTEQ(c.nauth_mechanisms, 3, "auth_mechanisms accumulate");
+	T_STREQ(c.auth_mechanisms[0], "CRAM-MD5", "mechanism 1 upper case");
+	T_STREQ(c.auth_mechanisms[1], "PLAIN", "mechanism 2 upper case");
+	T_STREQ(c.auth_mechanisms[2], "LOGIN", "mechanism 3");
+	T_STREQ(c.spool_dir, "/var/spool/elsewhere", "spool_dir");
+	T_STREQ(c.helo_name, "relay.example.org", "helo_name");
+	T_STREQ(c.domain, "example.org", "domain");
+	conf_free(&c);
+	T_OK(c.path == NULL && c.smarthosts == NULL && c.nsmarthosts == 0 &&
+	    c.spool_dir == NULL, "conf_free resets");
+	conf_free(&c);
+	conf_free(NULL);
+	T_OK(1, "conf_free twice and on NULL");
+
+	/* tls_verify true, tls none. */
+	rc = load(tls_none, strlen(tls_none), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "tls none");
+	T_INTEQ(c.tls, CONF_TLS_NONE, "tls none value");
+	T_INTEQ(c.tls_verify, true, "tls_verify true");
+	conf_free(&c);
+	buf_free(&b);
+}
+
+static void
+test_load_defaults(void)
+{
+	struct conf c;
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load defaults");
+	rc = load("", 0, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "empty file");
+	T_STREQ(c.path, tpath("t.conf"), "path of an empty file");
+	T_INTEQ(c.nsmarthosts, 0, "no smarthost");
+	T_OK(c.smarthosts == NULL, "no smarthost array");
+	T_INTEQ(c.tls, CONF_TLS_STARTTLS, "tls starttls");
+	T_INTEQ(c.tls_verify, true, "tls_verify yes");
+	T_OK(c.tls_ca_file == NULL, "tls_ca_file none");
+	T_OK(c.auth_user == NULL, "auth_user none");
+	T_OK(c.auth_password_file == NULL, "auth_password_file none");
+	T_INTEQ(c.nauth_mechanisms, 0, "auth_mechanisms built-in");
+	T_STREQ(c.spool_dir, PST_SPOOLDIR, "spool_dir");
+	T_OK(c.helo_name == NULL, "helo_name FQDN");
+	T_OK(c.domain == NULL, "domain from mailname");
+	conf_free(&c);
+
+	rc = conf_load(&c, tpath("absent.conf"), false, err, sizeof(err));
+	T_INTEQ(rc, 0, "missing file, optional");
+	T_OK(c.path == NULL, "missing file: path NULL");
+	T_STREQ(c.spool_dir, PST_SPOOLDIR, "missing file: spool_dir");
+	T_INTEQ(c.tls, CONF_TLS_STARTTLS, "missing file: tls");
+	T_INTEQ(c.tls_verify, true, "missing file: tls_verify");
+	conf_free(&c);
+
+	rc = conf_load(&c, tpath("absent.conf"), true, err, sizeof(err));
+	T_INTEQ(rc, -1, "missing file, required");
+	{
+		struct buf w = BUF_INIT;
+
+		buf_printf(&w, "%s: %s", tpath("absent.conf"),
+		    strerror(ENOENT));
+		T_STREQ(err, w.data, "missing file message");
+		buf_free(&w);
+	}
+	T_OK(c.spool_dir == NULL, "missing file, required: nothing kept");
+	conf_free(&c);
+
+	rc = conf_load(&c, NULL, false, err, sizeof(err));
+	T_INTEQ(rc, -1, "NULL path");
+}
+
+static void
+test_load_syntax(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT;
+	const char *s;
+	char err[1024];
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_load syntax");
+	expect_err("'#' not after a blank is part of the value",
+	    "# a comment\n"
+	    "smarthost a.example # fine\n"
+	    "tls none#not a comment\n", 3,
+	    "more than one value for 'tls'");
+	expect_err("'#' not after a blank is part of the value 2",
+	    "tls none#x\n", 1,
+	    "bad tls mode 'none#x' in tls; expected starttls, smtps or none");
+
+	s = "# a comment\n"
+	    "\n"
+	    "   \t \n"
+	    "#smarthost commented.example\n"
+	    "  smarthost a.example   # the main one\n"
+	    "\tsmarthost b.example:26\t#backup\n"
+	    "tls none # comment\n"
+	    "##\n";
+	rc = load(s, strlen(s), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "comments, blank lines and indentation");
+	T_INTEQ(c.nsmarthosts, 2, "comments: two smarthosts");
+	if (c.nsmarthosts == 2) {
+		T_STREQ(c.smarthosts[0].host, "a.example", "comments: first");
+		T_STREQ(c.smarthosts[1].host, "b.example", "comments: second");
+		T_INTEQ(c.smarthosts[1].port, 26, "comments: second port");
+	}
+	T_INTEQ(c.tls, CONF_TLS_NONE, "comments: tls");
+	conf_free(&c);
+
+	s = "smarthost a.example\r\ntls smtps\r\n\r\n# x\r\n"
+	    "domain example.org";
+	rc = load(s, strlen(s), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "CRLF, last line without an end");
+	T_INTEQ(c.nsmarthosts, 1, "CRLF: smarthost");
+	T_INTEQ(c.tls, CONF_TLS_SMTPS, "CRLF: tls");
+	T_STREQ(c.domain, "example.org", "CRLF: last line");
+	conf_free(&c);
+
+	s = "tls smtps\r";
+	rc = load(s, strlen(s), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "CR at the end of the file");
+	T_INTEQ(c.tls, CONF_TLS_SMTPS, "CR at the end: tls");
+	conf_free(&c);
+
+	s = "smarthost a.example\nsmarthost b.example c.example\n"
+	    "smarthost d.example\n";
+	rc = load(s, strlen(s), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "repeated smarthost lines");
+	T_INTEQ(c.nsmarthosts, 4, "repeated smarthost: count");
+	for (i = 0; i < c.nsmarthosts && i < 4; i++) {
+		buf_reset(&b);
+		buf_printf(&b, "%c.example", (int)('a' + i));
+		T_STREQ(c.smarthosts[i].host, b.data,
+		    "repeated smarthost: order");
+	}
+	conf_free(&c);
+	buf_free(&b);
+
+	expect_ok("many blanks between key and value",
+	    "tls \t  \t smtps\t \n");
+	expect_ok("non-ASCII in a comment", "# r\xc3\xa9sum\xc3\xa9\n");
+	expect_ok("tab in a comment", "#\tx\n");
+}
+
+static void
+test_load_errors(void)
+{
+	const char *pw = tpath("pw600"), *ca = tpath("ca2.pem");
+	struct buf b = BUF_INIT, w = BUF_INIT;
+
+	T_GROUP("conf_load errors");
+	put_str(pw, "secret\n", 0600);
+	put_str(ca, "x\n", 0644);
+	expect_err("unknown key", "tls none\n\nsmart_host a.example\n", 3,
+	    "unknown key 'smart_host'");
+	expect_err("keys are lower case", "TLS none\n", 1,
+	    "unknown key 'TLS'");
+	expect_err("key=value", "tls=none\n", 1, "unknown key 'tls=none'");
+	expect_err("missing value", "# x\ntls\n", 2, "missing value for 'tls'");
+	expect_err("missing value, blanks", "tls \t \n", 1,
+	    "missing value for 'tls'");
+	expect_err("missing value, comment", "smarthost # none\n", 1,
+	    "missing value for 'smarthost'");
+	expect_err("duplicate key", "tls none\n# x\ntls smtps\n", 3,
+	    "duplicate key 'tls' (first given on line 1)");
+	expect_err("duplicate key, same value", "domain a.example\n"
+	    "domain a.example\n", 2,
+	    "duplicate key 'domain' (first given on line 1)");
+	expect_err("two values", "spool_dir /a /b\n", 1,
+	    "more than one value for 'spool_dir'");
+	expect_err("bad port", "smarthost a.example\nsmarthost b.example:70000"
+	    "\n", 2, "bad port '70000' in smarthost");
+	expect_err("bad port, second on the line",
+	    "smarthost a.example b.example:0\n", 1,
+	    "bad port '0' in smarthost");
+	expect_err("bare IPv6 smarthost", "smarthost ::1\n", 1,
+	    "IPv6 address '::1' needs brackets, as in '[::1]' in smarthost");
+	expect_err("'#' inside a smarthost", "smarthost a.example#1\n", 1,
+	    "bad host name 'a.example#1' in smarthost");
+	expect_err("duplicate smarthost", "smarthost a.example:25\n"
+	    "smarthost b.example A.EXAMPLE:25\n", 2,
+	    "duplicate smarthost 'A.EXAMPLE:25'");
+	expect_err("bad tls", "tls ssl\n", 1,
+	    "bad tls mode 'ssl' in tls; expected starttls, smtps or none");
+	expect_err("bad tls_verify", "tls_verify on\n", 1,
+	    "bad boolean 'on' in tls_verify; expected yes or no");
+	expect_err("relative tls_ca_file", "tls_ca_file ca.pem\n", 1,
+	    "path 'ca.pem' in tls_ca_file is not absolute");
+	buf_printf(&b, "tls_ca_file %s/none.pem\n", tmpdir);
+	buf_printf(&w, "tls_ca_file %s/none.pem: %s", tmpdir,
+	    strerror(ENOENT));
+	expect_err("missing tls_ca_file", b.data, 1, w.data);
+	buf_reset(&b);
+	buf_reset(&w);
+	buf_printf(&b, "tls_ca_file %s\n", tmpdir);
+	buf_printf(&w, "tls_ca_file %s is not a regular file", tmpdir);
+	expect_err("directory as tls_ca_file", b.data, 1, w.data);
+	expect_err("unknown mechanism", "auth_mechanisms PLAIN DIGEST-MD5\n",
+	    1, "unknown mechanism 'DIGEST-MD5' in auth_mechanisms; "
+	    "expected CRAM-MD5, LOGIN or PLAIN");
+	expect_err("mechanism not yet implemented",
+	    "auth_mechanisms SCRAM-SHA-256\n", 1,
+	    "unknown mechanism 'SCRAM-SHA-256' in auth_mechanisms; "
+	    "expected CRAM-MD5, LOGIN or PLAIN");
+	expect_err("duplicate mechanism on a line",
+	    "auth_mechanisms plain PLAIN\n", 1,
+	    "duplicate mechanism 'PLAIN' in auth_mechanisms");
+	expect_err("duplicate mechanism across lines",
+	    "auth_mechanisms LOGIN\nauth_mechanisms login\n", 2,
+	    "duplicate mechanism 'LOGIN' in auth_mechanisms");
+	expect_err("relative spool_dir", "spool_dir var/spool\n", 1,
+	    "path 'var/spool' in spool_dir is not absolute");
+	expect_err("relative auth_password_file", "auth_user u\n"
+	    "auth_password_file pw\n", 2,
+	    "path 'pw' in auth_password_file is not absolute");
+	expect_err("bad helo_name", "helo_name bad_name.example\n", 1,
+	    "bad host name 'bad_name.example' in helo_name");
+	expect_err("helo_name IP", "helo_name 192.0.2.1\n", 1,
+	    "bad host name '192.0.2.1' in helo_name");
+	expect_err("helo_name address literal", "helo_name [192.0.2.1]\n", 1,
+	    "bad host name '[192.0.2.1]' in helo_name");
+	expect_err("bad domain", "domain example.org.\n", 1,
+	    "bad host name 'example.org.' in domain");
+	expect_err("domain with port", "domain example.org:25\n", 1,
+	    "bad host name 'example.org:25' in domain");
+	expect_err_mem("NUL byte", "tls none\ndom\0ain x\n", 19, 2,
+	    "NUL byte");
+	expect_err_mem("NUL byte in a comment", "#\0\n", 3, 1, "NUL byte");
+	expect_err("control character", "tls none\n\ntls_verify\x01 yes\n", 3,
+	    "control character 0x01");
+	expect_err("control character in a comment", "# bell \a\n", 1,
+	    "control character 0x07");
+	expect_err("bare CR", "tls\rnone\n", 1, "control character 0x0d");
+	expect_err("CR CR LF", "tls none\r\r\n", 1, "control character 0x0d");
+	expect_err("DEL", "# \x7f\n", 1, "control character 0x7f");
+	expect_err("ESC", "helo_name a\x1b[0m\n", 1, "control character 0x1b");
+	expect_err("form feed", "\f\n", 1, "control character 0x0c");
+	expect_err("vertical tab", "tls\vnone\n", 1, "control character 0x0b");
+
+	/* Checks across keys name the line of the key that is present. */
+	expect_err("auth_user alone", "tls none\nauth_user bob\n", 2,
+	    "auth_user without auth_password_file");
+	buf_reset(&b);
+	buf_printf(&b, "\n\nauth_password_file %s\n", pw);
+	expect_err("auth_password_file alone", b.data, 3,
+	    "auth_password_file without auth_user");
+	expect_err("auth_mechanisms alone", "auth_mechanisms PLAIN\n", 1,
+	    "auth_mechanisms without auth_user");
+	buf_free(&b);
+	buf_free(&w);
+}
+
+static void
+test_load_limits(void)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	T_GROUP("conf_load limits");
+	/* A line of 4096 bytes, not counting its end, is the longest. */
+	buf_addstr(&b, "tls none\n#");
+	for (i = 1; i < 4096; i++)
+		buf_addch(&b, 'x');
+	buf_addstr(&b, "\n");
+	expect_ok("4096-byte line", b.data);
+	buf_truncate(&b, b.len - 1);
+	buf_addstr(&b, "\r\n");
+	expect_ok("4096-byte line with CRLF", b.data);
+	buf_truncate(&b, b.len - 2);
+	expect_ok("4096-byte last line without an end", b.data);
+	buf_addstr(&b, "x\n");
+	expect_err("4097-byte line", b.data, 2,
+	    "line longer than 4096 bytes");
+	buf_truncate(&b, b.len - 1);
+	buf_addstr(&b, "\r\n");
+	expect_err("4097-byte line with CRLF", b.data, 2,
+	    "line longer than 4096 bytes");
+	buf_truncate(&b, b.len - 2);
+	for (i = 0; i < 100000; i++)
+		buf_addch(&b, 'y');
+	buf_addstr(&b, "\ntls none\n");
+	expect_err("100 kB line", b.data, 2, "line longer than 4096 bytes");
+
+	/* The long unknown key is quoted short. */
+	buf_reset(&b);
+	for (i = 0; i < 200; i++)
+		buf_addch(&b, 'k');
+	buf_addstr(&b, " v\n");
+	expect_err("long unknown key", b.data, 1, "unknown key "
+	    "'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk...'");
+
+	/* 32 smarthosts at most. */
+	buf_reset(&b);
+	for (i = 0; i < 32; i++)
+		buf_printf(&b, "smarthost h%zu.example\n", i);
+	expect_ok("32 smarthosts", b.data);
+	buf_addstr(&b, "smarthost one-too-many.example\n");
+	expect_err("33 smarthosts", b.data, 33,
+	    "more than 32 entries in smarthost");
+	buf_free(&b);
+}
+
+static void
+test_load_auth(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT, w = BUF_INIT;
+	const char *pw = tpath("password");
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load auth_password_file");
+	buf_printf(&b, "auth_user bob\nauth_password_file %s\n", pw);
+
+	put_str(pw, "secret\n", 0600);
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "mode 0600 accepted");
+	T_STREQ(c.auth_password_file, pw, "mode 0600 path");
+	conf_free(&c);
+
+	put_str(pw, "secret\n", 0400);
+	expect_ok("mode 0400 accepted", b.data);
+
+	buf_printf(&w, "auth_password_file %s is accessible by group or "
+	    "others (chmod 600 it)", pw);
+	put_str(pw, "secret\n", 0644);
+	expect_err("mode 0644 refused", b.data, 2, w.data);
+	put_str(pw, "secret\n", 0640);
+	expect_err("mode 0640 refused", b.data, 2, w.data);
+	put_str(pw, "secret\n", 0604);
+	expect_err("mode 0604 refused", b.data, 2, w.data);
+	put_str(pw, "secret\n", 0601);
+	expect_err("mode 0601 refused", b.data, 2, w.data);
+	put_str(pw, "secret\n", 0610);
+	expect_err("mode 0610 refused", b.data, 2, w.data);
+
+	(void)unlink(pw);
+	buf_reset(&w);
+	buf_printf(&w, "auth_password_file %s: %s", pw, strerror(ENOENT));
+	expect_err("missing refused", b.data, 2, w.data);
+
+	buf_reset(&b);
+	buf_reset(&w);
+	buf_printf(&b, "auth_user bob\nauth_password_file %s\n", tmpdir);
+	buf_printf(&w, "auth_password_file %s is not a regular file", tmpdir);
+	expect_err("directory refused", b.data, 2, w.data);
+
+	/* Where stat() gets EACCES, only the delivery worker can tell. */
+	if (geteuid() == 0)
+		skip("EACCES accepted", "running as root");
+	else {
+		const char *d = tpath("closed");
+
+		if (mkdir(d, 0700) == -1) {
+			perror(d);
+			exit(2);
+		}
+		dirs[ndirs++] = (char *)d;
+		buf_reset(&b);
+		buf_printf(&b, "auth_user bob\nauth_password_file %s/pw\n", d);
+		put_str(tpath("closed/pw"), "secret\n", 0600);
+		chmod(d, 0);
+		expect_ok("EACCES accepted", b.data);
+		chmod(d, 0700);
+		(void)unlink(tpath("closed/pw"));
+	}
+	buf_free(&b);
+	buf_free(&w);
+}
+
+static void
+test_load_files(void)
+{
+	struct conf c;
+	struct buf w = BUF_INIT;
+	const char *p;
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load the file itself");
+	rc = conf_load(&c, tmpdir, false, err, sizeof(err));
+	T_INTEQ(rc, -1, "directory");
+	buf_printf(&w, "%s: %s", tmpdir, strerror(EISDIR));
+	T_STREQ(err, w.data, "directory message");
+	conf_free(&c);
+
+	p = tpath("fifo");
+	if (mkfifo(p, 0600) == -1) {
+		perror(p);
+		exit(2);
+	}
+	rc = conf_load(&c, p, true, err, sizeof(err));
+	T_INTEQ(rc, -1, "FIFO refused without hanging");
+	buf_reset(&w);
+	buf_printf(&w, "%s: not a regular file", p);
+	T_STREQ(err, w.data, "FIFO message");
+	conf_free(&c);
+
+	if (geteuid() == 0)
+		skip("unreadable file", "running as root");
+	else {
+		p = tpath("unreadable.conf");
+		put_str(p, "tls none\n", 0);
+		rc = conf_load(&c, p, false, err, sizeof(err));
+		T_INTEQ(rc, -1, "unreadable file");
+		buf_reset(&w);
+		buf_printf(&w, "%s: %s", p, strerror(EACCES));
+		T_STREQ(err, w.data, "unreadable file message");
+		conf_free(&c);
+	}
+
+	/* A file name with a newline cannot break the message line. */
+	rc = conf_load(&c, "/nonexistent\n/x", true, err, sizeof(err));
+	T_INTEQ(rc, -1, "odd file name");
+	T_OK(strchr(err, '\n') == NULL, "odd file name: one line");
+
+	/* A previous error message does not linger after success. */
+	p = tpath("ok.conf");
+	put_str(p, "", 0644);
+	strlcpy(err, "stale", sizeof(err));
+	rc = conf_load(&c, p, true, err, sizeof(err));
+	T_INTEQ(rc, 0, "empty file loads");
+	conf_free(&c);
+	buf_free(&w);
+}
+
+/*
+ * The installed sample must load, yield the defaults and show every key;
+ * the example of its comments, uncommented, must load too.
+ */
+static void
+test_sample(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT;
+	static const char *const keys[] = { "smarthost", "tls", "tls_verify",
+	    "tls_ca_file", "auth_user", "auth_password_file",
+	    "auth_mechanisms", "spool_dir", "helo_name", "domain" };
+	struct buf all = BUF_INIT, w = BUF_INIT;
+	const char *top, *pw = tpath("sample-pw");
+	char err[1024], line[512];
+	size_t i;
+	bool example = false;
+	FILE *fp;
+	int rc;
+
+	T_GROUP("sample postern.conf");
+	if ((top = getenv("TOP_SRCDIR")) == NULL || *top == '\0') {
+		skip("etc/postern.conf loads", "TOP_SRCDIR not set");
+		return;
+	}
+	buf_printf(&b, "%s/etc/postern.conf", top);
+	rc = conf_load(&c, b.data, true, err, sizeof(err));
+	T_INTEQ(rc, 0, "etc/postern.conf loads");
+	if (rc != 0)
+		printf("#   %s\n", err);
+	T_INTEQ(c.nsmarthosts, 0, "sample: no smarthost");
+	T_INTEQ(c.tls, CONF_TLS_STARTTLS, "sample: tls default");
+	T_INTEQ(c.tls_verify, true, "sample: tls_verify default");
+	T_STREQ(c.spool_dir, PST_SPOOLDIR, "sample: spool_dir default");
+	T_OK(c.auth_user == NULL && c.helo_name == NULL && c.domain == NULL,
+	    "sample: the rest unset");
+	conf_free(&c);
+
+	/*
+	 * The example at its end, uncommented: the lines after "# Example"
+	 * that are "#key ...", with a password file of ours.
+	 */
+	put_str(pw, "secret\n", 0600);
+	if ((fp = fopen(b.data, "r")) == NULL) {
+		perror(b.data);
+		exit(2);
+	}
+	buf_reset(&b);
+	while (fgets(line, sizeof(line), fp) != NULL) {
+		buf_addstr(&all, line);
+		if (strncmp(line, "# Example", 9) == 0)
+			example = true;
+		else if (!example || line[0] != '#' ||
+		    line[1] < 'a' || line[1] > 'z')
+			continue;
+		else if (strncmp(line, "#auth_password_file ", 20) == 0)
+			buf_printf(&b, "auth_password_file %s\n", pw);
+		else
+			buf_addstr(&b, line + 1);
+	}
+	fclose(fp);
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		buf_reset(&w);
+		buf_printf(&w, "\n#%s ", keys[i]);
+		T_OK(strstr(all.data, w.data) != NULL, keys[i]);
+	}
+	T_OK(strstr(b.data, "smarthost ") != NULL &&
+	    strstr(b.data, "auth_user ") != NULL &&
+	    strstr(b.data, "auth_password_file ") != NULL,
+	    "sample has an example with smarthost and AUTH");
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "sample example loads");
+	if (rc != 0)
+		printf("#   %s\n", err);
+	T_INTEQ(c.nsmarthosts, 2, "sample example: two smarthosts");
+	T_INTEQ(c.tls, CONF_TLS_STARTTLS, "sample example: starttls");
+	conf_free(&c);
+	buf_free(&b);
+	buf_free(&w);
+	buf_free(&all);
+}
+
+int
+main(void)
+{
+	if (mkdtemp(tmpdir) == NULL) {
+		perror("mkdtemp");
+		return 2;
+	}
+	test_hostport();
+	test_hostport_long();
+	test_bool();
+	test_tls();
+	test_mechanism();
+	test_path();
+	test_port();
+	test_load_all();
+	test_load_defaults();
+	test_load_syntax();
+	test_load_errors();
+	test_load_limits();
+	test_load_auth();
+	test_load_files();
+	test_sample();
+	cleanup();
+	return t_done();
+}
