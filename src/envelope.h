@@ -87,8 +87,10 @@ void	 envelope_format_state(const struct envelope *, struct buf *b);
 /*
  * Parse a head (p[0..len) must contain the whole head, up to and including
  * the empty line; trailing message bytes are ignored) or a state file.
- * Return 0, or -1 with a one-line reason in err. On error e is freed.
- * envelope_parse_state replaces e's recipient list and state fields.
+ * Return 0, or -1 with a one-line reason in err. envelope_parse_head
+ * starts from an empty e and leaves it empty on error;
+ * envelope_parse_state replaces e's recipient list and state fields on
+ * success and leaves e unchanged on error.
  */
 int	 envelope_parse_head(struct envelope *e, const char *p, size_t len,
 	    char *err, size_t errlen);

@@ -238,7 +238,7 @@ queue_print(FILE *fp, const struct qentry *v, size_t n)
 			util_printable(&b, v[i].damaged, strlen(v[i].damaged));
 			fprintf(fp, "%-16s %10s %-20s  %s\n", v[i].qid, "?",
 			    when, "(damaged queue file)");
-			fprintf(fp, "%50s(%s)\n", "", b.data);
+			fprintf(fp, "%50s(%s)\n\n", "", b.data);
 			continue;
 		}
 		total += (unsigned long long)e->size;

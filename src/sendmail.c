@@ -91,8 +91,12 @@ usage(const char *why)
 static void
 parse_args(struct opts *o, int argc, char **argv)
 {
+	/*
+	 * "+": options end at the first operand, as in Postfix on Linux;
+	 * ":": missing arguments are reported by us, in one line.
+	 */
 	static const char optstring[] =
-	    ":B:C:F:GIL:N:O:R:UV:X:b:f:h:imno:p:q::r:tvx";
+	    "+:B:C:F:GIL:N:O:R:UV:X:b:f:h:imno:p:q::r:tvx";
 	int c;
 
 	opterr = 0;
@@ -162,6 +166,17 @@ parse_args(struct opts *o, int argc, char **argv)
 	}
 	o->rcpts = argv + optind;
 	o->nrcpts = argc - optind;
+	/*
+	 * An option after a recipient ("sendmail root -t") would otherwise
+	 * become a recipient address; say so instead. "--" allows it.
+	 */
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
+		return;
+	for (c = 0; c < o->nrcpts; c++)
+		if (o->rcpts[c][0] == '-')
+			fatalx(EX_USAGE, "option %s after a recipient: options "
+			    "come first (use -- before a recipient starting "
+			    "with -)", o->rcpts[c]);
 }
 
 static void
@@ -187,7 +202,9 @@ mode_print(const struct opts *o)
 
 	load_conf(&c, o);
 	if (spool_open(&s, c.spool_dir, false, err, sizeof(err)) == -1) {
-		if (errno == ENOENT) {
+		/* a spool never created holds no mail; a broken one is an error */
+		if (errno == ENOENT && access(c.spool_dir, F_OK) == -1 &&
+		    errno == ENOENT) {
 			printf("Mail queue is empty\n");
 			conf_free(&c);
 			return EX_OK;
@@ -329,11 +346,18 @@ sink_write(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+/* Async-signal-safe: remove the partial message, say so, exit 75. */
 static void
 on_signal(int sig)
 {
+	static const char msg[] =
+	    "sendmail: interrupted by a signal; the message was not queued\n";
+	ssize_t w;
+
 	(void)sig;
 	spool_abort_signal();
+	w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)w;
 	_exit(EX_TEMPFAIL);
 }
 
@@ -471,6 +495,8 @@ main(int argc, char **argv)
 	parse_args(&o, argc, argv);
 	if (strcmp(name, "mailq") == 0)
 		o.mode = MODE_PRINT;
+	else if (strcmp(name, "newaliases") == 0)
+		o.mode = MODE_ALIASES;
 
 	switch (o.mode) {
 	case MODE_PRINT:

@@ -343,8 +343,12 @@ spool_purge(struct spool *s, time_t min_age)
 	time_t now = time(NULL);
 	int n = 0, fd, dfd;
 
-	if ((dfd = dup(s->tmpfd)) == -1 || (d = fdopendir(dfd)) == NULL)
+	if ((dfd = dup(s->tmpfd)) == -1)
 		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -361,8 +365,12 @@ spool_purge(struct spool *s, time_t min_age)
 		close(fd);
 	}
 	closedir(d);
-	if ((dfd = dup(s->statefd)) == -1 || (d = fdopendir(dfd)) == NULL)
+	if ((dfd = dup(s->statefd)) == -1)
 		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
 	while ((de = readdir(d)) != NULL) {
 		if (!qid_valid(de->d_name))
 			continue;

@@ -5,7 +5,9 @@
 # (a crash) counts as one failure; exit 77 without any line is one skip.
 #
 # Environment: TOP_SRCDIR, TOP_BUILDDIR (set by "make check");
-# TESTS="pattern ..." restricts the run to matching test names.
+# SANITIZER_BUILDDIR: a --enable-sanitizers build whose programs run the
+# unit tests and the end-to-end tests again (all but the timing-driven
+# crash test); TESTS="pattern ..." restricts the run to matching names.
 set -u
 : "${TOP_SRCDIR:=$(cd "$(dirname "$0")/.." && pwd)}"
 : "${TOP_BUILDDIR:=$TOP_SRCDIR}"
@@ -47,16 +49,25 @@ run_one() {
 	echo "$p $f $s" >> "$summary"
 }
 
-for t in "$TOP_BUILDDIR"/tests/unit/test_*; do
-	[ -x "$t" ] && [ -f "$t" ] || continue
-	case $t in *.c|*.o|*.log|*.trs) continue ;; esac
-	run_one "unit/$(basename "$t")" "$t"
-done
-for t in "$TOP_SRCDIR"/tests/integration/*.sh; do
-	[ -f "$t" ] || continue
-	case $(basename "$t") in lib.sh) continue ;; esac
-	run_one "integration/$(basename "$t" .sh)" sh "$t"
-done
+run_all() {	# run_all PREFIX BUILDDIR SKIP-PATTERN
+	for t in "$2"/tests/unit/test_*; do
+		[ -x "$t" ] && [ -f "$t" ] || continue
+		case $t in *.c|*.o|*.log|*.trs) continue ;; esac
+		run_one "$1unit/$(basename "$t")" "$t"
+	done
+	for t in "$TOP_SRCDIR"/tests/integration/*.sh; do
+		[ -f "$t" ] || continue
+		n=$(basename "$t" .sh)
+		[ "$n" = lib ] && continue
+		[ -n "$3" ] && echo "$n" | grep -Eqx "$3" && continue
+		run_one "$1integration/$n" env TOP_BUILDDIR="$2" sh "$t"
+	done
+}
+
+run_all "" "$TOP_BUILDDIR" ""
+if [ -n "${SANITIZER_BUILDDIR:-}" ]; then
+	run_all "asan/" "$SANITIZER_BUILDDIR" "crash|install"
+fi
 
 awk '{ p += $1; f += $2; s += $3 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s;

@@ -43,8 +43,8 @@ expect_rc "-v" 0 $SM -v -t
 grep -q 'queued as [0-9A-Z]\{15\}' "$T/err" && pass "-v says the queue ID" || fail "-v says the queue ID" "$(cat "$T/err")"
 expect_rc "-- ends options" 0 $SM -- -dash@x.org
 qhead "$(qlast)" | grep -q '^rcpt pending -dash@x.org$' && pass "-- recipient starting with -" || fail "-- recipient starting with -"
-expect_rc "options after recipient" 0 $SM u@x.org -f late@x.org
-qhead "$(qlast)" | grep -q '^sender late@x.org$' && pass "options after recipients parsed" || fail "options after recipients parsed"
+expect_rc "option after a recipient refused" 64 $SM u@x.org -f late@x.org
+grep -q 'after a recipient' "$T/err" && pass "option after a recipient explained" || fail "option after a recipient explained" "$(cat "$T/err")"
 expect_rc "several recipients" 0 $SM -i -f s@x.org -- r1@x.org r2@y.org
 [ "$(qhead "$(qlast)" | grep -c '^rcpt ')" -eq 2 ] && pass "several recipients queued" || fail "several recipients queued"
 expect_rc "comma list argument" 0 $SM 'a@x.org, B <b@y.org>'
@@ -66,6 +66,11 @@ grep -q '^-Queue ID-' "$T/out" && pass "mailq lists" || fail "mailq lists"
 expect_rc "-bi without alias file" 0 $SM -bi
 expect_rc "-I" 0 $SM -I
 expect_rc "newaliases name" 0 $NEWALIASES -C "$T/conf"
+n=$(qcount)
+expect_rc "newaliases stays newaliases" 0 $NEWALIASES -C "$T/conf" -bm root
+[ "$(qcount)" -eq "$n" ] && pass "newaliases never queues" || fail "newaliases never queues"
+expect_rc "mailq stays mailq" 0 $MAILQ -C "$T/conf" -bm root
+grep -q '^-Queue ID-' "$T/out" && [ "$(qcount)" -eq "$n" ] && pass "mailq never queues" || fail "mailq never queues"
 expect_rc "-bs not implemented yet" 69 $SM -bs
 expect_rc "-q not implemented yet" 69 $SM -q
 expect_rc "-q30m not implemented yet" 69 $SM -q30m
@@ -104,6 +109,19 @@ printf 'To: a@x.org\nX-Big: ' > "$T/hugehdr"; head -c 1100000 /dev/zero | tr '\0
 IN=$T/hugehdr expect_rc "header section over 1 MB" 65 $SM -t
 n3=$(qcount)
 [ "$n2" -eq "$n3" ] && pass "nothing queued by refused messages" || fail "nothing queued by refused messages"
+
+# a signal while reading: exit 75, one line, nothing left
+mkfifo "$T/fifo"
+$SM -odq sig@x.org < "$T/fifo" 2> "$T/sigerr" &
+pid=$!
+exec 3> "$T/fifo"
+printf 'Subject: sig\n\npartial body\n' >&3
+n=0; while [ $n -lt 50 ] && [ -z "$(ls "$T/spool/tmp")" ]; do sleep 0.1; n=$((n + 1)); done
+kill -TERM $pid
+wait $pid; rc=$?
+exec 3>&-
+[ $rc -eq 75 ] && [ "$(wc -l < "$T/sigerr")" -eq 1 ] && grep -q 'not queued' "$T/sigerr" && pass "SIGTERM: exit 75 with one line" || fail "SIGTERM: exit 75 with one line" "exit $rc: $(cat "$T/sigerr")"
+[ -z "$(ls "$T/spool/tmp")" ] && ! grep -qs '^Subject: sig$' $(qfiles) && pass "SIGTERM: nothing left behind" || fail "SIGTERM: nothing left behind"
 
 # spool errors: exit 75, nothing partial
 printf 'spool_dir %s/no/such/parent/spool\n' "$T" > "$T/c75"

@@ -6,6 +6,10 @@ MQ="$MAILQ -C $T/conf"
 
 expect_rc "mailq before any spool exists" 0 $MQ
 [ "$(cat "$T/out")" = "Mail queue is empty" ] && pass "no spool: Mail queue is empty" || fail "no spool: Mail queue is empty" "$(cat "$T/out")"
+expect_rc "postern list before any spool exists" 0 $POSTERN -C "$T/conf" list
+[ "$(cat "$T/out")" = "Mail queue is empty" ] && pass "no spool: postern list empty" || fail "no spool: postern list empty"
+mkdir -p "$T/spool"
+expect_rc "mailq on a spool without queue/" 75 $MQ
 mkdir -p "$T/spool/queue" "$T/spool/tmp" "$T/spool/state"
 expect_rc "mailq on an empty queue" 0 $MQ
 [ "$(cat "$T/out")" = "Mail queue is empty" ] && pass "empty: Mail queue is empty" || fail "empty: Mail queue is empty"
