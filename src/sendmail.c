@@ -97,10 +97,12 @@ parse_args(struct opts *o, int argc, char **argv)
 	 */
 	static const char optstring[] =
 	    "+:B:C:F:GIL:N:O:R:UV:X:b:f:h:imno:p:q::r:tvx";
+	const char *last_arg = NULL;
 	int c;
 
 	opterr = 0;
 	while ((c = getopt(argc, argv, optstring)) != -1) {
+		last_arg = optarg;
 		switch (c) {
 		case 'B': case 'L': case 'N': case 'O': case 'R': case 'V':
 		case 'X': case 'h': case 'p':
@@ -170,7 +172,8 @@ parse_args(struct opts *o, int argc, char **argv)
 	 * An option after a recipient ("sendmail root -t") would otherwise
 	 * become a recipient address; say so instead. "--" allows it.
 	 */
-	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0)
+	if (optind > 1 && strcmp(argv[optind - 1], "--") == 0 &&
+	    argv[optind - 1] != last_arg)
 		return;
 	for (c = 0; c < o->nrcpts; c++)
 		if (o->rcpts[c][0] == '-')

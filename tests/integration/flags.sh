@@ -45,6 +45,7 @@ expect_rc "-- ends options" 0 $SM -- -dash@x.org
 qhead "$(qlast)" | grep -q '^rcpt pending -dash@x.org$' && pass "-- recipient starting with -" || fail "-- recipient starting with -"
 expect_rc "option after a recipient refused" 64 $SM u@x.org -f late@x.org
 grep -q 'after a recipient' "$T/err" && pass "option after a recipient explained" || fail "option after a recipient explained" "$(cat "$T/err")"
+expect_rc "-f -- is a value, not the end of options" 64 $SM -f -- root -t
 expect_rc "several recipients" 0 $SM -i -f s@x.org -- r1@x.org r2@y.org
 [ "$(qhead "$(qlast)" | grep -c '^rcpt ')" -eq 2 ] && pass "several recipients queued" || fail "several recipients queued"
 expect_rc "comma list argument" 0 $SM 'a@x.org, B <b@y.org>'
