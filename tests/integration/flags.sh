@@ -58,6 +58,20 @@ echo 'bogus_key 1' > "$T/bad.conf"
 expect_rc "-C beats POSTERN_CONFIG" 0 env POSTERN_CONFIG="$T/bad.conf" $SENDMAIL -C "$T/conf" -t
 expect_rc "POSTERN_CONFIG used (bad one fails)" 78 env POSTERN_CONFIG="$T/bad.conf" $SENDMAIL -t
 expect_rc "-C missing file" 78 $SENDMAIL -C "$T/nonexistent" -t
+printf '# comment\n\ntls starttls\nbogus_key 1\n' > "$T/c78"
+expect_rc "unknown key: exit 78" 78 $SENDMAIL -C "$T/c78" -t
+grep -q "$T/c78:4:" "$T/err" && pass "unknown key error names file and line" || fail "unknown key error names file and line" "$(cat "$T/err")"
+printf 'tls_verify maybe\n' > "$T/c78"
+expect_rc "bad value: exit 78" 78 $SENDMAIL -C "$T/c78" -t
+printf 'smarthost\n' > "$T/c78"
+expect_rc "missing value: exit 78" 78 $SENDMAIL -C "$T/c78" -t
+echo secret > "$T/pw"; chmod 0644 "$T/pw"
+printf 'spool_dir %s/spool\nauth_user u\nauth_password_file %s/pw\n' "$T" "$T" > "$T/c78"
+expect_rc "password file readable by others: exit 78" 78 $SENDMAIL -C "$T/c78" -t
+grep -q "$T/c78:3:" "$T/err" && pass "password file error names file and line" || fail "password file error names file and line" "$(cat "$T/err")"
+grep -q secret "$T/err" && fail "password never printed" || pass "password never printed"
+chmod 0600 "$T/pw"
+expect_rc "password file 0600 accepted" 0 $SENDMAIL -C "$T/c78" -t
 
 # modes
 expect_rc "-bp" 0 $SM -bp
