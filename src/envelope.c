@@ -54,14 +54,18 @@ add_text(struct buf *b, const char *key, const char *text)
 
 void
 envelope_format_head(const struct envelope *e, struct buf *b,
-    size_t *size_off)
+    size_t *size_off, size_t *body_off)
 {
-	size_t i;
+	size_t start = b->len, i;
 
 	buf_addstr(b, "postern-queue 1\nsize ");
 	if (size_off != NULL)
-		*size_off = b->len;
+		*size_off = b->len - start;
 	buf_printf(b, "%0*lld\n", ENVELOPE_SIZE_DIGITS, (long long)e->size);
+	buf_addstr(b, "body ");
+	if (body_off != NULL)
+		*body_off = b->len - start;
+	buf_addstr(b, e->eightbit ? "8bit\n" : "7bit\n");
 	buf_printf(b, "arrival %lld\n", (long long)e->arrival);
 	if (e->sender[0] == '\0')
 		buf_addstr(b, "sender\n");
@@ -170,7 +174,7 @@ envelope_parse_head(struct envelope *e, const char *p, size_t len,
 {
 	const char *end = p + (len > ENVELOPE_MAX ? ENVELOPE_MAX : len);
 	const char *line, *start = p;
-	bool have_size = false, have_arrival = false;
+	bool have_size = false, have_arrival = false, have_body = false;
 	long long v;
 	size_t n;
 
@@ -183,7 +187,8 @@ envelope_parse_head(struct envelope *e, const char *p, size_t len,
 	}
 	while ((line = next_line(&p, end, &n)) != NULL) {
 		if (n == 0) {
-			if (!have_size || !have_arrival || e->sender == NULL ||
+			if (!have_size || !have_arrival || !have_body ||
+			    e->sender == NULL ||
 			    e->nrcpts == 0) {
 				snprintf(err, errlen, "incomplete envelope");
 				goto bad;
@@ -197,6 +202,12 @@ envelope_parse_head(struct envelope *e, const char *p, size_t len,
 				goto badline;
 			e->size = (off_t)v;
 			have_size = true;
+		} else if (KEYIS(line, n, "body ")) {
+			if (have_body || n != 9 || (memcmp(line + 5, "7bit", 4)
+			    != 0 && memcmp(line + 5, "8bit", 4) != 0))
+				goto badline;
+			e->eightbit = line[5] == '8';
+			have_body = true;
 		} else if (KEYIS(line, n, "arrival ")) {
 			if (have_arrival || parse_num(line + 8, n - 8, 0,
 			    INT64_MAX, &v) == -1)

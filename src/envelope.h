@@ -6,6 +6,7 @@
  *   the head of the queue file, written once at enqueue and never changed:
  *	postern-queue 1
  *	size 00000000000000002048	(message bytes after the head, 20 digits)
+ *	body 7bit			(8bit if any byte has the high bit set)
  *	arrival 1764135352
  *	sender user@example.org	("sender" alone: the null sender <>)
  *	rcpt pending root@example.org
@@ -53,6 +54,7 @@ struct rcpt {
 struct envelope {
 	/* head of the queue file */
 	off_t		 size;		/* message bytes after the head */
+	bool		 eightbit;	/* the message has 8-bit bytes */
 	off_t		 body_offset;	/* set by envelope_parse_head */
 	time_t		 arrival;
 	char		*sender;	/* owned; "" is the null sender */
@@ -76,11 +78,12 @@ extern const char *const envelope_rcpt_state_names[];
 void	 envelope_add_rcpt(struct envelope *, const char *addr);
 
 /*
- * Appends the queue file head to b. *size_off receives the offset, within
- * what was appended, of the size digits (to patch when the size is known).
+ * Appends the queue file head to b. *size_off and *body_off receive the
+ * offsets, within what was appended, of the size digits and of the body
+ * type ("7bit"), to patch once the message has been read.
  */
 void	 envelope_format_head(const struct envelope *, struct buf *b,
-	    size_t *size_off);
+	    size_t *size_off, size_t *body_off);
 /* Appends the state file text to b. */
 void	 envelope_format_state(const struct envelope *, struct buf *b);
 

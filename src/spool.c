@@ -187,7 +187,7 @@ spool_create(struct spool *s, struct spool_file *f,
 	if (flock(f->fd, LOCK_EX | LOCK_NB) == -1)
 		goto fail;
 	f->wbuf = xmalloc(WBUF_SIZE);
-	envelope_format_head(e, &head, &off);
+	envelope_format_head(e, &head, &off, &f->body_off);
 	f->size_off = off;
 	f->head_len = (off_t)head.len;
 	if (util_write_all(f->fd, head.data, head.len) == -1)
@@ -217,7 +217,14 @@ int
 spool_write(struct spool_file *f, const void *p, size_t n)
 {
 	const char *c = p;
+	size_t i;
 
+	if (!f->eightbit)
+		for (i = 0; i < n; i++)
+			if ((unsigned char)c[i] & 0x80) {
+				f->eightbit = true;
+				break;
+			}
 	f->body_len += (off_t)n;
 	if (f->wlen + n <= WBUF_SIZE) {
 		memcpy(f->wbuf + f->wlen, c, n);
@@ -265,6 +272,11 @@ spool_commit(struct spool *s, struct spool_file *f)
 	    (long long)f->body_len);
 	if (pwrite(f->fd, digits, ENVELOPE_SIZE_DIGITS, (off_t)f->size_off) !=
 	    ENVELOPE_SIZE_DIGITS) {
+		if (errno == 0)
+			errno = EIO;
+		goto fail;
+	}
+	if (f->eightbit && pwrite(f->fd, "8bit", 4, (off_t)f->body_off) != 4) {
 		if (errno == 0)
 			errno = EIO;
 		goto fail;

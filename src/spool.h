@@ -38,6 +38,8 @@ struct spool_file {
 	char	 qid[QID_LEN + 1];
 	char	 tmpname[QID_LEN + 1];
 	size_t	 size_off;	/* file offset of the size digits */
+	size_t	 body_off;	/* file offset of "7bit" */
+	bool	 eightbit;	/* an 8-bit byte was written */
 	off_t	 head_len;
 	off_t	 body_len;	/* bytes written after the head */
 	char	*wbuf;		/* owned write buffer */
@@ -60,7 +62,10 @@ void	 spool_close(struct spool *);
  */
 int	 spool_create(struct spool *, struct spool_file *,
 	    const struct envelope *e);
-/* Appends message bytes (buffered). Returns 0, or -1 with errno set. */
+/*
+ * Appends message bytes (buffered), noting whether any is 8-bit.
+ * Returns 0, or -1 with errno set.
+ */
 int	 spool_write(struct spool_file *, const void *, size_t);
 /*
  * Makes the message durable and visible: flush, size patched, fsync,

@@ -105,6 +105,9 @@ IN=$T/binmsg expect_rc "8-bit, NUL and long lines accepted" 0 $SM -i u@x.org
 qmsg_bytes "$(qlast)" | sed '1,/^$/d' > "$T/bin.body"
 sed '1,/^$/d' "$T/binmsg" > "$T/bin.want"
 cmp -s "$T/bin.body" "$T/bin.want" && pass "8-bit body with NUL bytes byte-exact" || fail "8-bit body with NUL bytes byte-exact"
+qhead "$(qlast)" | grep -qx 'body 8bit' && pass "8-bit body marked 8bit" || fail "8-bit body marked 8bit"
+IN=$T/m3 expect_rc "7-bit message" 0 $SM u@x.org
+qhead "$(qlast)" | grep -qx 'body 7bit' && pass "7-bit body marked 7bit" || fail "7-bit body marked 7bit"
 { printf 'Subject: long\n\n'; head -c 2000000 /dev/zero | tr '\0' 'x'; printf '\nend'; } > "$T/long"
 IN=$T/long expect_rc "2 MB line without final newline" 0 $SM u@x.org
 qmsg_bytes "$(qlast)" | tail -c 4 | grep -qx 'end' && [ "$(qmsg_bytes "$(qlast)" | wc -c)" -gt 2000000 ] && pass "long line and missing final newline kept" || fail "long line and missing final newline kept"

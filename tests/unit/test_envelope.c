@@ -19,7 +19,7 @@ test_head_roundtrip(void)
 	struct envelope e, r;
 	struct buf b = BUF_INIT;
 	char err[256];
-	size_t off;
+	size_t off, boff;
 
 	T_GROUP("head");
 	memset(&e, 0, sizeof(e));
@@ -28,18 +28,21 @@ test_head_roundtrip(void)
 	e.sender = xstrdup("user@example.org");
 	envelope_add_rcpt(&e, "root@example.org");
 	envelope_add_rcpt(&e, "\"john doe\"@example.org");
-	envelope_format_head(&e, &b, &off);
+	envelope_format_head(&e, &b, &off, &boff);
 	T_STREQ(b.data, "postern-queue 1\nsize 00000000000000002048\n"
-	    "arrival 1764135352\nsender user@example.org\n"
+	    "body 7bit\narrival 1764135352\nsender user@example.org\n"
 	    "rcpt pending root@example.org\n"
 	    "rcpt pending \"john doe\"@example.org\n\n", "format");
 	T_OK(memcmp(b.data + off, "00000000000000002048", 20) == 0,
 	    "size offset points at the digits");
+	T_OK(memcmp(b.data + boff, "7bit\n", 5) == 0,
+	    "body offset points at the type");
 	buf_addstr(&b, "Subject: x\n\nbody\n");
 	T_INTEQ(envelope_parse_head(&r, b.data, b.len, err, sizeof(err)), 0,
 	    "parse");
 	T_INTEQ(r.size, 2048, "size");
 	T_INTEQ(r.arrival, 1764135352, "arrival");
+	T_OK(!r.eightbit, "7bit");
 	T_STREQ(r.sender, "user@example.org", "sender");
 	T_INTEQ(r.nrcpts, 2, "recipients");
 	T_STREQ(r.rcpts[1].addr, "\"john doe\"@example.org",
@@ -54,11 +57,13 @@ test_head_roundtrip(void)
 	free(e.sender);
 	e.sender = xstrdup("");
 	buf_reset(&b);
-	envelope_format_head(&e, &b, NULL);
+	e.eightbit = true;
+	envelope_format_head(&e, &b, NULL, NULL);
 	T_OK(strstr(b.data, "\nsender\n") != NULL, "null sender written bare");
 	T_INTEQ(envelope_parse_head(&r, b.data, b.len, err, sizeof(err)), 0,
 	    "null sender parses");
 	T_STREQ(r.sender, "", "null sender read back");
+	T_OK(r.eightbit, "8bit read back");
 	envelope_free(&r);
 	envelope_free(&e);
 	buf_free(&b);
@@ -72,30 +77,34 @@ test_head_damaged(void)
 	} bad[] = {
 		{ "", "empty" },
 		{ "postern-queue 2\n", "other version" },
-		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\nrcpt pending x@y\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\nrcpt pending x@y\n",
 		  "no empty line (torn)" },
-		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\n\n",
 		  "no recipient" },
-		{ "postern-queue 1\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
+		{ "postern-queue 1\nbody 7bit\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
 		  "no size" },
-		{ "postern-queue 1\nsize 1\nsender a@b\nrcpt pending x@y\n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\nsender a@b\nrcpt pending x@y\n\n",
 		  "no arrival" },
-		{ "postern-queue 1\nsize 1\narrival 1\nrcpt pending x@y\n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nrcpt pending x@y\n\n",
 		  "no sender" },
-		{ "postern-queue 1\nsize x\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
+		{ "postern-queue 1\nsize x\nbody 7bit\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
 		  "bad size" },
-		{ "postern-queue 1\nsize 99999999999999999999999\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
+		{ "postern-queue 1\nsize 99999999999999999999999\nbody 7bit\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
 		  "size overflow" },
 		{ "postern-queue 1\nsize 1\nsize 1\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
 		  "duplicate size" },
-		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\nrcpt maybe x@y\n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\nrcpt maybe x@y\n\n",
 		  "bad state" },
-		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\nrcpt pending \n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\nrcpt pending \n\n",
 		  "empty address" },
-		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\nrcpt pending x\ty\n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\nrcpt pending x\ty\n\n",
 		  "control character" },
-		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\nrcpt pending x@y\nextra 1\n\n",
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\nrcpt pending x@y\nextra 1\n\n",
 		  "unknown key" },
+		{ "postern-queue 1\nsize 1\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
+		  "no body type" },
+		{ "postern-queue 1\nsize 1\nbody 9bit\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
+		  "bad body type" },
 	};
 	struct envelope r;
 	char err[256];
@@ -125,7 +134,7 @@ test_state_roundtrip(void)
 	envelope_add_rcpt(&e, "a@x");
 	envelope_add_rcpt(&e, "b@x");
 	envelope_add_rcpt(&e, "c@x");
-	envelope_format_head(&e, &h, NULL);
+	envelope_format_head(&e, &h, NULL, NULL);
 	e.rcpts[0].state = RCPT_SENT;
 	e.rcpts[2].state = RCPT_FAILED;
 	e.rcpts[2].reason = xstrdup("550 5.1.1 no\r\nsuch user");
