@@ -78,6 +78,10 @@ enum conf_keyidx {
 	K_SPOOL_DIR,
 	K_HELO_NAME,
 	K_DOMAIN,
+	K_CONNECT_TIMEOUT,
+	K_COMMAND_TIMEOUT,
+	K_DATA_TIMEOUT,
+	K_QUEUE_LIFETIME,
 	K_NKEYS
 };
 
@@ -118,6 +122,8 @@ static int	 set_mechanisms(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_hostname(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	 set_duration(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
 static void	 store_string(struct conf *, const struct conf_key *,
 		    const char *);
 static enum conf_rl read_line(FILE *, struct buf *);
@@ -154,6 +160,15 @@ static const struct conf_key keys[K_NKEYS] = {
 				  CONF_OFF(helo_name), 0, false },
 	[K_DOMAIN] =		{ "domain", set_hostname, NULL,
 				  CONF_OFF(domain), 0, false },
+	/* RFC 5321 4.5.3.2 minimums: 5 minutes a command, 10 for the dot */
+	[K_CONNECT_TIMEOUT] =	{ "connect_timeout", set_duration, "30s",
+				  CONF_OFF(connect_timeout), 0, false },
+	[K_COMMAND_TIMEOUT] =	{ "command_timeout", set_duration, "5m",
+				  CONF_OFF(command_timeout), 0, false },
+	[K_DATA_TIMEOUT] =	{ "data_timeout", set_duration, "10m",
+				  CONF_OFF(data_timeout), 0, false },
+	[K_QUEUE_LIFETIME] =	{ "queue_lifetime", set_duration, "5d",
+				  CONF_OFF(queue_lifetime), 0, false },
 };
 
 /*
@@ -688,6 +703,71 @@ set_tls(struct conf *c, const struct conf_key *k, const char *val,
 	    sizeof(reason)) == -1) {
 		errf(msg, msglen, "%s in %s; expected starttls, smtps or none",
 		    reason, k->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse_duration(const char *s, unsigned *seconds, char *err,
+    size_t errlen)
+{
+	unsigned long long v = 0, unit = 1;
+	size_t i;
+
+	for (i = 0; is_digit((unsigned char)s[i]); i++) {
+		v = v * 10 + (unsigned long long)(s[i] - '0');
+		if (v > 365ULL * 86400) {
+			errf(err, errlen, "duration too long");
+			return -1;
+		}
+	}
+	if (i == 0) {
+		errf(err, errlen, "bad duration");
+		return -1;
+	}
+	switch (s[i]) {
+	case '\0':
+		break;
+	case 's':
+		break;
+	case 'm':
+		unit = 60;
+		break;
+	case 'h':
+		unit = 3600;
+		break;
+	case 'd':
+		unit = 86400;
+		break;
+	default:
+		errf(err, errlen, "bad duration unit");
+		return -1;
+	}
+	if (s[i] != '\0' && s[i + 1] != '\0') {
+		errf(err, errlen, "bad duration");
+		return -1;
+	}
+	if (v == 0 || v * unit > 365ULL * 86400) {
+		errf(err, errlen, v == 0 ? "duration must be positive" :
+		    "duration too long");
+		return -1;
+	}
+	*seconds = (unsigned)(v * unit);
+	return 0;
+}
+
+static int
+set_duration(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char reason[CONF_MSGMAX], q[QUOTE_VALUE + 8];
+
+	if (conf_parse_duration(val, FIELD(c, k, unsigned), reason,
+	    sizeof(reason)) == -1) {
+		quote(q, sizeof(q), val, strlen(val));
+		errf(msg, msglen, "%s '%s' in %s; expected seconds or a number "
+		    "with s, m, h or d", reason, q, k->name);
 		return -1;
 	}
 	return 0;

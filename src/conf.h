@@ -43,6 +43,11 @@ struct conf {
 	char		*spool_dir;	/* never NULL after conf_load */
 	char		*helo_name;	/* NULL: the host's FQDN */
 	char		*domain;	/* NULL: /etc/mailname, else the FQDN */
+	/* delivery limits, in seconds */
+	unsigned	 connect_timeout;	/* TCP connect, TLS handshake */
+	unsigned	 command_timeout;	/* each reply, each body write */
+	unsigned	 data_timeout;		/* the reply to the final dot */
+	unsigned	 queue_lifetime;	/* then undelivered mail bounces */
 };
 
 /*
@@ -77,6 +82,12 @@ int	 conf_parse_hostport(const char *s, struct hostport *out,
 	    char *err, size_t errlen);	/* out->host: caller frees */
 int	 conf_parse_bool(const char *s, bool *out, char *err, size_t errlen);
 int	 conf_parse_tls(const char *s, enum conf_tls *out, char *err,
+	    size_t errlen);
+/*
+ * A duration: a number of seconds, or a number followed by s, m, h or d;
+ * from 1 second to 365 days.
+ */
+int	 conf_parse_duration(const char *s, unsigned *seconds, char *err,
 	    size_t errlen);
 /* True if name is a SASL mechanism postern implements (case-insensitive). */
 bool	 conf_mechanism_known(const char *name);

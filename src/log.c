@@ -8,10 +8,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <syslog.h>
 
 #include "log.h"
 
 static const char *progname = "postern";
+static bool mail_stderr;
+static bool mail_open;
 static void (*atfatal)(void);
 
 static void	vlog(int, const char *, va_list)
@@ -50,6 +53,33 @@ vlog(int errnum, const char *fmt, va_list ap)
 	else
 		fprintf(stderr, "%s: %s\n", progname, msg);
 	fflush(stderr);
+}
+
+void
+log_mail_open(bool to_stderr)
+{
+	mail_stderr = to_stderr;
+	if (!mail_open) {
+		openlog("postern", LOG_PID | LOG_NDELAY, LOG_MAIL);
+		mail_open = true;
+	}
+}
+
+void
+log_mail(int priority, const char *fmt, ...)
+{
+	char msg[2048];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (mail_open)
+		syslog(priority, "%s", msg);
+	if (mail_stderr) {
+		fprintf(stderr, "%s: %s\n", progname, msg);
+		fflush(stderr);
+	}
 }
 
 void

@@ -10,6 +10,8 @@
 #ifndef PST_LOG_H
 #define PST_LOG_H
 
+#include <stdbool.h>
+
 void	log_init(const char *progname);
 const char *log_progname(void);
 void	log_warn(const char *, ...) __attribute__((format(printf, 1, 2)));
@@ -20,6 +22,15 @@ void	fatal(int ex, const char *, ...)
 void	fatalx(int ex, const char *, ...)
 	    __attribute__((format(printf, 2, 3), noreturn));
 void	bug(const char *) __attribute__((noreturn));
+
+/*
+ * The delivery log: one line per event to syslog (facility mail), as
+ * Postfix does; with log_mail_stderr also to stderr (postern -v).
+ * Callers pass printable text and never a secret.
+ */
+void	log_mail_open(bool to_stderr);
+void	log_mail(int priority, const char *, ...)
+	    __attribute__((format(printf, 2, 3)));
 
 /* Optional cleanup run by fatal()/fatalx() before exiting (one slot). */
 void	log_set_atfatal(void (*)(void));

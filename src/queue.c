@@ -213,9 +213,140 @@ queue_entries_free(struct qentry *v, size_t n)
 }
 
 void
-queue_print(FILE *fp, const struct qentry *v, size_t n)
+queue_status_read(struct spool *s, struct qstatus *st)
 {
 	struct buf b = BUF_INIT;
+	const char *p, *end, *nl;
+	long long v;
+	char *e;
+	int fd;
+
+	memset(st, 0, sizeof(*st));
+	if ((fd = openat(s->dirfd, "status", O_RDONLY | O_NOFOLLOW |
+	    O_CLOEXEC)) == -1)
+		return;
+	if (read_all(fd, &b, 8192) == -1 || b.len < 20 ||
+	    memcmp(b.data, "postern-status 1\n", 17) != 0 ||
+	    memmem(b.data, b.len, "\nend\n", 5) == NULL) {
+		close(fd);
+		buf_free(&b);
+		return;
+	}
+	close(fd);
+	end = b.data + b.len;
+	for (p = b.data + 17; p < end && (nl = memchr(p, '\n', (size_t)(end -
+	    p))) != NULL; p = nl + 1) {
+		size_t n = (size_t)(nl - p);
+
+		if (n > 5 && memcmp(p, "time ", 5) == 0) {
+			v = strtoll(p + 5, &e, 10);
+			if (e == nl && v > 0)
+				st->time = (time_t)v;
+		} else if (n > 9 && memcmp(p, "failures ", 9) == 0) {
+			v = strtoll(p + 9, &e, 10);
+			if (e == nl && v >= 0 && v < 1000000)
+				st->failures = (unsigned)v;
+		} else if (n > 6 && memcmp(p, "class ", 6) == 0 &&
+		    n - 6 < sizeof(st->class)) {
+			memcpy(st->class, p + 6, n - 6);
+			st->class[n - 6] = '\0';
+		} else if (n > 6 && memcmp(p, "error ", 6) == 0) {
+			n -= 6;
+			if (n >= sizeof(st->error))
+				n = sizeof(st->error) - 1;
+			memcpy(st->error, p + 6, n);
+			st->error[n] = '\0';
+		}
+	}
+	if (util_has_ctl(st->error, strlen(st->error)) ||
+	    util_has_ctl(st->class, strlen(st->class)))
+		memset(st, 0, sizeof(*st));
+	buf_free(&b);
+}
+
+int
+queue_status_write(struct spool *s, const struct qstatus *st)
+{
+	struct buf b = BUF_INIT;
+	char tmp[64];
+	int fd, rv = -1;
+
+	buf_printf(&b, "postern-status 1\ntime %lld\nfailures %u\n",
+	    (long long)st->time, st->failures);
+	if (st->class[0] != '\0') {
+		buf_addstr(&b, "class ");
+		util_printable(&b, st->class, strlen(st->class));
+		buf_addch(&b, '\n');
+	}
+	if (st->error[0] != '\0') {
+		buf_addstr(&b, "error ");
+		util_printable(&b, st->error, strlen(st->error));
+		buf_addch(&b, '\n');
+	}
+	buf_addstr(&b, "end\n");
+	snprintf(tmp, sizeof(tmp), "status.%ld", (long)getpid());
+	fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd != -1) {
+		if (util_write_all(fd, b.data, b.len) == 0 &&
+		    renameat(s->tmpfd, tmp, s->dirfd, "status") == 0)
+			rv = 0;
+		else
+			unlinkat(s->tmpfd, tmp, 0);
+		close(fd);
+	}
+	buf_free(&b);
+	return rv;
+}
+
+int
+queue_write_state(struct spool *s, const char *qid, const struct envelope *e)
+{
+	struct buf b = BUF_INIT;
+	char tmp[QID_LEN + 8];
+	int fd, saved;
+
+	envelope_format_state(e, &b);
+	/* only the holder of the message's lock writes its state */
+	snprintf(tmp, sizeof(tmp), "%s.st", qid);
+	fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd == -1)
+		goto fail;
+	if (util_write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1 ||
+	    renameat(s->tmpfd, tmp, s->statefd, qid) == -1) {
+		saved = errno;
+		close(fd);
+		unlinkat(s->tmpfd, tmp, 0);
+		errno = saved;
+		goto fail;
+	}
+	close(fd);
+	buf_free(&b);
+	return fsync(s->statefd);
+fail:
+	saved = errno;
+	buf_free(&b);
+	errno = saved;
+	return -1;
+}
+
+int
+queue_remove(struct spool *s, const char *qid)
+{
+	if (unlinkat(s->queuefd, qid, 0) == -1 && errno != ENOENT)
+		return -1;
+	if (unlinkat(s->statefd, qid, 0) == -1 && errno != ENOENT)
+		return -1;
+	return 0;
+}
+
+void
+queue_print(FILE *fp, const struct qentry *v, size_t n,
+    const struct qstatus *st)
+{
+	struct buf b = BUF_INIT;
+	const char *err;
 	unsigned long long total = 0;
 	char when[32];
 	struct tm tm;
@@ -247,9 +378,18 @@ queue_print(FILE *fp, const struct qentry *v, size_t n)
 		    strlen(e->sender[0] ? e->sender : "<>"));
 		fprintf(fp, "%-16s %10lld %-20s  %s\n", v[i].qid,
 		    (long long)e->size, when, b.data);
-		if (e->error != NULL) {
+		/*
+		 * The newer of the message's own last error and the last
+		 * failed session (which may never have reached the message).
+		 */
+		err = e->error;
+		if (st != NULL && st->error[0] != '\0' &&
+		    st->time >= e->arrival &&
+		    (err == NULL || st->time > e->last_attempt))
+			err = st->error;
+		if (err != NULL) {
 			buf_reset(&b);
-			util_printable(&b, e->error, strlen(e->error));
+			util_printable(&b, err, strlen(err));
 			fprintf(fp, "%50s(%s)\n", "", b.data);
 		}
 		for (k = 0; k < e->nrcpts; k++) {

@@ -35,7 +35,40 @@ int	 queue_read(struct spool *, const char *qid, int fd,
 int	 queue_scan(struct spool *, struct qentry **entries, size_t *n);
 void	 queue_entries_free(struct qentry *, size_t);
 
-/* The mailq / sendmail -bp listing. */
-void	 queue_print(FILE *, const struct qentry *, size_t);
+/*
+ * The outcome of the last session with the smarthost, kept in
+ * spool_dir/status so that a failure reached before any message was tried
+ * (connection, TLS, AUTH) is recorded once, not once per message.
+ */
+struct qstatus {
+	time_t		 time;		/* 0: no status */
+	unsigned	 failures;	/* consecutive failed sessions */
+	char		 class[16];	/* connect, greeting, TLS, AUTH, ... */
+	char		 error[512];	/* empty after a good session */
+};
+
+/* Reads the status; a missing or damaged one is all zero. */
+void	 queue_status_read(struct spool *, struct qstatus *);
+/* Replaces the status atomically (not fsynced: it is advice). 0 or -1. */
+int	 queue_status_write(struct spool *, const struct qstatus *);
+
+/*
+ * Replaces state/QID with e's delivery state: written under tmp/,
+ * fsynced, renamed, state/ fsynced. The caller holds the message's lock.
+ * 0, or -1 with errno.
+ */
+int	 queue_write_state(struct spool *, const char *qid,
+	    const struct envelope *e);
+
+/*
+ * Removes a finished message: queue/QID first, then state/QID, so that a
+ * crash in between leaves an orphan state file (purged later), never a
+ * message that would be delivered again. 0, or -1 with errno.
+ */
+int	 queue_remove(struct spool *, const char *qid);
+
+/* The mailq / sendmail -bp listing; st may be NULL. */
+void	 queue_print(FILE *, const struct qentry *, size_t,
+	    const struct qstatus *st);
 
 #endif

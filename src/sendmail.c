@@ -16,8 +16,10 @@
 #include "config.h"
 
 #include <sys/types.h>
+#include <sys/wait.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
@@ -80,6 +82,10 @@ static void	complete_headers(struct headers *, const struct opts *,
 static const char *full_name(const struct opts *);
 static int	sink_write(void *, const void *, size_t);
 static void	on_signal(int);
+static const char *postern_path(void);
+static void	run_postern(const struct opts *, const char *, const char *,
+		    bool) __attribute__((noreturn));
+static void	start_delivery(const struct opts *, const char *);
 
 static void
 usage(const char *why)
@@ -149,6 +155,7 @@ parse_args(struct opts *o, int argc, char **argv)
 			/* every other -oX (-oem, -oee, -om, ...) is ignored */
 			break;
 		case 'q':
+			/* -q, -q30m, -qR...: all mean "deliver the queue now" */
 			o->mode = MODE_QUEUE;
 			break;
 		case 't':
@@ -200,6 +207,7 @@ mode_print(const struct opts *o)
 	struct conf c;
 	struct spool s;
 	struct qentry *v;
+	struct qstatus st;
 	size_t n;
 	char err[1024];
 
@@ -216,7 +224,8 @@ mode_print(const struct opts *o)
 	}
 	if (queue_scan(&s, &v, &n) == -1)
 		fatal(EX_TEMPFAIL, "cannot read the queue in %s", c.spool_dir);
-	queue_print(stdout, v, n);
+	queue_status_read(&s, &st);
+	queue_print(stdout, v, n, &st);
 	queue_entries_free(v, n);
 	spool_close(&s);
 	conf_free(&c);
@@ -468,7 +477,8 @@ enqueue(const struct opts *o)
 
 	if (o->verbose)
 		fprintf(stderr, "%s: queued as %s\n", log_progname(), f.qid);
-	/* XXX the background delivery attempt arrives with the relay. */
+	if (!o->queue_only)
+		start_delivery(o, f.qid);
 
 	reader_free(&r);
 	headers_free(&h);
@@ -477,6 +487,90 @@ enqueue(const struct opts *o)
 	spool_close(&s);
 	conf_free(&c);
 	return EX_OK;
+}
+
+/*
+ * The delivery program: "postern" beside this program's own file (so a
+ * build tree and an installed tree each use their own), else the
+ * installed one.
+ */
+static const char *
+postern_path(void)
+{
+	static char path[4096];
+	ssize_t n;
+	char *slash;
+
+	n = readlink("/proc/self/exe", path, sizeof(path) - 16);
+	if (n > 0) {
+		path[n] = '\0';
+		if ((slash = strrchr(path, '/')) != NULL) {
+			strlcpy(slash + 1, "postern", sizeof(path) -
+			    (size_t)(slash + 1 - path));
+			if (access(path, X_OK) == 0)
+				return path;
+		}
+	}
+	return PST_SBINDIR "/postern";
+}
+
+/* Replaces this process with "postern [-C FILE] flush [-v] [QID]". */
+static void
+run_postern(const struct opts *o, const char *cmd, const char *qid,
+    bool verbose)
+{
+	const char *argv[8];
+	int n = 0;
+
+	argv[n++] = "postern";
+	if (o->config != NULL) {
+		argv[n++] = "-C";
+		argv[n++] = o->config;
+	}
+	argv[n++] = cmd;
+	if (verbose)
+		argv[n++] = "-v";
+	if (qid != NULL)
+		argv[n++] = qid;
+	argv[n] = NULL;
+	execv(postern_path(), (char *const *)argv);
+	fatal(EX_UNAVAILABLE, "cannot run %s", postern_path());
+}
+
+/*
+ * The attempt right after enqueue. With -v it runs in the foreground and
+ * shows the dialogue; otherwise it runs detached, its output to
+ * /dev/null, so that callers reading our output or waiting for our
+ * children (popen, PHP) are not held up. Either way the exit status is
+ * already decided: the message is in the queue.
+ */
+static void
+start_delivery(const struct opts *o, const char *qid)
+{
+	pid_t pid;
+	int fd, status;
+
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		return;		/* the next flush or the daemon will do it */
+	if (pid == 0) {
+		if (!o->verbose) {
+			setsid();
+			if ((fd = open("/dev/null", O_RDWR)) != -1) {
+				dup2(fd, STDIN_FILENO);
+				dup2(fd, STDOUT_FILENO);
+				dup2(fd, STDERR_FILENO);
+				if (fd > STDERR_FILENO)
+					close(fd);
+			}
+			/* a grandchild, so no caller ever waits for it */
+			if ((pid = fork()) != 0)
+				_exit(0);
+		}
+		run_postern(o, "flush", qid, o->verbose > 0);
+	}
+	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
+		;
 }
 
 int
@@ -511,8 +605,7 @@ main(int argc, char **argv)
 		fatalx(EX_UNAVAILABLE, "-bs (SMTP on standard input) is not "
 		    "implemented yet");
 	case MODE_QUEUE:
-		fatalx(EX_UNAVAILABLE, "-q (flush the queue) is not "
-		    "implemented yet");
+		run_postern(&o, "flush", NULL, o.verbose > 0);
 	case MODE_DELIVER:
 		break;
 	}

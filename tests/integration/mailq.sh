@@ -19,7 +19,7 @@ expect_rc "postern list on an empty queue" 0 $POSTERN -C "$T/conf" list
 [ "$(cat "$T/out")" = "Mail queue is empty" ] && pass "postern list empty" || fail "postern list empty"
 
 printf 'To: "A" <a@x.org>, b@y.org\nCc: root\nSubject: q\n\n0123456789\n' > "$T/m"
-IN=$T/m expect_rc "enqueue one" 0 $SM -t -f sender@s.org
+IN=$T/m expect_rc "enqueue one" 0 $SM -odq -t -f sender@s.org
 qid=$(basename "$(qlast)")
 expect_rc "mailq with one message" 0 $MQ
 out=$(cat "$T/out")

@@ -985,7 +985,9 @@ test_sample(void)
 	struct buf b = BUF_INIT;
 	static const char *const keys[] = { "smarthost", "tls", "tls_verify",
 	    "tls_ca_file", "auth_user", "auth_password_file",
-	    "auth_mechanisms", "spool_dir", "helo_name", "domain" };
+	    "auth_mechanisms", "spool_dir", "helo_name", "domain",
+	    "connect_timeout", "command_timeout", "data_timeout",
+	    "queue_lifetime" };
 	struct buf all = BUF_INIT, w = BUF_INIT;
 	const char *top, *pw = tpath("sample-pw");
 	char err[1024], line[512];
@@ -1056,6 +1058,60 @@ test_sample(void)
 	buf_free(&all);
 }
 
+static void
+test_duration(void)
+{
+	static const struct {
+		const char *in;
+		long long want;		/* -1: refused */
+	} cases[] = {
+		{ "30", 30 }, { "30s", 30 }, { "5m", 300 }, { "2h", 7200 },
+		{ "5d", 432000 }, { "365d", 31536000 }, { "1", 1 },
+		{ "0", -1 }, { "0s", -1 }, { "366d", -1 }, { "", -1 },
+		{ "m", -1 }, { "5x", -1 }, { "5mm", -1 }, { "-5", -1 },
+		{ " 5", -1 }, { "5 m", -1 }, { "99999999999999999999", -1 },
+		{ "31536001", -1 },
+	};
+	char err[256], name[64];
+	unsigned v;
+	size_t i;
+	int rv;
+
+	T_GROUP("conf_parse_duration");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		v = 12345;
+		rv = conf_parse_duration(cases[i].in, &v, err, sizeof(err));
+		snprintf(name, sizeof(name), "'%s'", cases[i].in);
+		if (cases[i].want < 0)
+			T_OK(rv == -1 && v == 12345 && err[0] != '\0', name);
+		else
+			T_OK(rv == 0 && v == cases[i].want, name);
+	}
+}
+
+static void
+test_duration_keys(void)
+{
+	struct conf c;
+	char err[512];
+	const char *p = tpath("durations.conf");
+
+	T_GROUP("conf_load durations");
+	put_str(p, "queue_lifetime 2d\ncommand_timeout 90\n", 0644);
+	T_INTEQ(conf_load(&c, p, true, err, sizeof(err)), 0, "loads");
+	T_INTEQ(c.queue_lifetime, 172800, "queue_lifetime set");
+	T_INTEQ(c.command_timeout, 90, "command_timeout set");
+	T_INTEQ(c.connect_timeout, 30, "connect_timeout default 30s");
+	T_INTEQ(c.data_timeout, 600, "data_timeout default 10m");
+	conf_free(&c);
+	put_str(p, "\ndata_timeout soon\n", 0644);
+	T_INTEQ(conf_load(&c, p, true, err, sizeof(err)), -1, "bad refused");
+	T_OK(strstr(err, ":2: ") != NULL && strstr(err, "data_timeout") != NULL,
+	    "error names line and key");
+	conf_free(&c);
+	unlink(p);
+}
+
 int
 main(void)
 {
@@ -1065,6 +1121,8 @@ main(void)
 	}
 	test_hostport();
 	test_hostport_long();
+	test_duration();
+	test_duration_keys();
 	test_bool();
 	test_tls();
 	test_mechanism();

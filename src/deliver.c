@@ -1,0 +1,765 @@
+/*
+ * deliver.c: a delivery pass (see deliver.h): the driver between the
+ * queue, the connection and the SMTP state machine.
+ *
+ * Crash safety: a message is delivered only while its queue file is
+ * flock()ed, and its outcome is written (state file, or removal) before
+ * the lock goes. A worker killed at any point leaves the message with the
+ * state of its last completed attempt, so the next pass delivers exactly
+ * the recipients not yet accepted. The one window for a duplicate is after
+ * the final dot and before its reply is recorded, as RFC 5321 6.1 allows.
+ *
+ * A bounce is queued (durably) before the failed recipients are marked,
+ * so a crash may at worst queue a bounce twice, never lose one.
+ */
+#include "config.h"
+
+#include <sys/file.h>
+#include <sys/stat.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bounce.h"
+#include "buf.h"
+#include "compat.h"
+#include "conf.h"
+#include "conn.h"
+#include "deliver.h"
+#include "envelope.h"
+#include "log.h"
+#include "queue.h"
+#include "smtp.h"
+#include "smtp_reply.h"
+#include "spool.h"
+#include "util.h"
+
+#define BODY_CHUNK	(64 * 1024)
+#define PASS_MAX	1024	/* bytes of a password */
+
+struct session {
+	const struct conf	*conf;
+	const struct deliver_opts *opts;
+	struct ptls		*tls;
+	struct conn		*conn;
+	struct smtp_client	 c;
+	struct smtp_opts	 so;
+	struct smtp_reply_parser rp;
+	struct buf		 in;		/* received, not yet parsed */
+	size_t			 inpos;
+	char			*pass;		/* secret */
+	bool			 up;		/* READY for a message */
+	bool			 failed;	/* no more tries this pass */
+	enum smtp_fail		 fail;
+	char			 relay[320];
+	char			 error[600];
+};
+
+static const unsigned schedule[] = { 60, 300, 900, 1800, 3600 };
+
+static void	trace(void *, bool, const char *, size_t);
+static int	read_password(const struct conf *, char **, char *, size_t);
+static int	flush_out(struct session *);
+static int	get_reply(struct session *, int, struct smtp_reply *);
+static void	pump(struct session *, int);
+static int	session_open(struct session *);
+static void	session_close(struct session *);
+static void	note_failure(struct session *, enum smtp_fail, const char *);
+static int	send_body(struct session *, int, const struct envelope *);
+static int	lock_message(struct spool *, const char *, int *,
+		    struct envelope *, char *, size_t);
+static void	finish(const struct conf *, struct spool *, struct session *,
+		    const char *, int, struct envelope *, struct
+		    deliver_stats *);
+static void	expire(const struct conf *, struct spool *, const char *, int,
+		    struct envelope *, struct deliver_stats *);
+static void	deliver_message(struct session *, struct spool *,
+		    const char *, int, struct envelope *,
+		    struct deliver_stats *);
+static bool	wanted(const struct deliver_opts *, const char *);
+static int	cmp_name(const void *, const void *);
+
+unsigned
+deliver_backoff(unsigned n)
+{
+	if (n == 0)
+		return 0;
+	if (n > sizeof(schedule) / sizeof(schedule[0]))
+		return 3600;
+	return schedule[n - 1];
+}
+
+static void
+trace(void *arg, bool sent, const char *line, size_t len)
+{
+	struct buf b = BUF_INIT;
+
+	(void)arg;
+	util_printable(&b, line, len);
+	fprintf(stderr, "%s %s\n", sent ? ">>>" : "<<<", b.data);
+	fflush(stderr);
+	buf_free(&b);
+}
+
+/*
+ * The first line of auth_password_file. The file must belong to no one
+ * else's eyes: fstat() of the open file, not stat() of the path, so a
+ * swapped file cannot slip between check and read.
+ */
+static int
+read_password(const struct conf *c, char **out, char *err, size_t errlen)
+{
+	struct stat st;
+	char buf[PASS_MAX + 2];
+	ssize_t n;
+	size_t len;
+	int fd;
+
+	*out = NULL;
+	fd = open(c->auth_password_file, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1) {
+		snprintf(err, errlen, "password file %s: %s",
+		    c->auth_password_file, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "password file %s is not a regular file",
+		    c->auth_password_file);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "password file %s is accessible by group "
+		    "or others (chmod 600 it); not used",
+		    c->auth_password_file);
+		close(fd);
+		return -1;
+	}
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n < 0) {
+		snprintf(err, errlen, "password file %s: %s",
+		    c->auth_password_file, strerror(errno));
+		return -1;
+	}
+	buf[n] = '\0';
+	len = strcspn(buf, "\r\n");
+	if (len == 0 || len > PASS_MAX) {
+		explicit_bzero(buf, sizeof(buf));
+		snprintf(err, errlen, "password file %s: %s",
+		    c->auth_password_file, len == 0 ? "empty first line" :
+		    "password too long");
+		return -1;
+	}
+	*out = xstrndup(buf, len);
+	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static void
+note_failure(struct session *s, enum smtp_fail why, const char *text)
+{
+	s->fail = why;
+	snprintf(s->error, sizeof(s->error), "%s", text);
+}
+
+/* Sends what the client queued; wipes it (it may hold AUTH data). */
+static int
+flush_out(struct session *s)
+{
+	int rv = 0;
+
+	if (s->c.out.len == 0)
+		return 0;
+	if (conn_write(s->conn, s->c.out.data, s->c.out.len,
+	    (int)s->conf->command_timeout * 1000) == -1) {
+		rv = -1;
+		smtp_fail(&s->c, SMTP_FAIL_CONNECT, "write to %s: %s",
+		    s->relay, errno == ETIMEDOUT ? "timed out" :
+		    strerror(errno));
+	}
+	psasl_wipe(&s->c.out);
+	return rv;
+}
+
+/* The next reply within timeout_ms; -1 after recording the failure. */
+static int
+get_reply(struct session *s, int timeout_ms, struct smtp_reply *r)
+{
+	char chunk[4096], err[256];
+	struct timespec now;
+	long long deadline, left;
+	enum rp_status st;
+	size_t used;
+	ssize_t n;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	deadline = (long long)now.tv_sec * 1000 + now.tv_nsec / 1000000 +
+	    timeout_ms;
+	for (;;) {
+		if (s->inpos < s->in.len) {
+			st = smtp_reply_feed(&s->rp, s->in.data + s->inpos,
+			    s->in.len - s->inpos, &used, r, err, sizeof(err));
+			s->inpos += used;
+			if (s->inpos == s->in.len) {
+				buf_reset(&s->in);
+				s->inpos = 0;
+			}
+			if (st == RP_REPLY)
+				return 0;
+			if (st == RP_ERROR) {
+				smtp_fail(&s->c, SMTP_FAIL_PROTOCOL,
+				    "bad reply from %s: %s", s->relay, err);
+				return -1;
+			}
+		}
+		clock_gettime(CLOCK_MONOTONIC, &now);
+		left = deadline - ((long long)now.tv_sec * 1000 +
+		    now.tv_nsec / 1000000);
+		if (left <= 0) {
+			errno = ETIMEDOUT;
+			n = -1;
+		} else
+			n = conn_read(s->conn, chunk, sizeof(chunk), (int)left);
+		if (n == 0) {
+			smtp_fail(&s->c, SMTP_FAIL_CONNECT, "%s closed the "
+			    "connection (in %s)", s->relay,
+			    smtp_state_names[s->c.state]);
+			return -1;
+		}
+		if (n < 0) {
+			smtp_fail(&s->c, SMTP_FAIL_CONNECT, "%s: %s (in %s)",
+			    s->relay, errno == ETIMEDOUT ? "timed out waiting "
+			    "for a reply" : strerror(errno),
+			    smtp_state_names[s->c.state]);
+			return -1;
+		}
+		buf_add(&s->in, chunk, (size_t)n);
+	}
+}
+
+/* Runs the dialogue until the client needs the driver. */
+static void
+pump(struct session *s, int timeout_ms)
+{
+	struct smtp_reply r;
+
+	for (;;) {
+		if (flush_out(s) == -1)
+			return;
+		switch (s->c.state) {
+		case SMTP_READY:
+		case SMTP_TLS:
+		case SMTP_BODY:
+		case SMTP_CLOSED:
+		case SMTP_FAILED:
+			return;
+		default:
+			break;
+		}
+		smtp_reply_init(&r);
+		if (get_reply(s, timeout_ms, &r) == 0)
+			smtp_reply(&s->c, &r);
+		smtp_reply_free(&r);
+	}
+}
+
+static void
+session_close(struct session *s)
+{
+	if (s->conn != NULL && s->c.state == SMTP_READY) {
+		smtp_quit(&s->c);
+		pump(s, 5000);
+	}
+	conn_close(s->conn);
+	s->conn = NULL;
+	smtp_free(&s->c);
+	smtp_reply_parser_free(&s->rp);
+	buf_free(&s->in);
+	s->inpos = 0;
+	s->up = false;
+}
+
+/*
+ * Connects, in failover order, until a server is ready for mail. A host
+ * that cannot be reached, greets with an error, fails TLS or closes the
+ * session gives way to the next; a refused AUTH does not (the account is
+ * the same) and ends the pass's deliveries.
+ */
+static int
+session_open(struct session *s)
+{
+	const struct conf *c = s->conf;
+	char err[600];
+	int tmo = (int)c->command_timeout * 1000;
+	size_t i;
+
+	if (c->nsmarthosts == 0) {
+		note_failure(s, SMTP_FAIL_CONNECT, "no smarthost configured");
+		s->failed = true;
+		return -1;
+	}
+	if (c->auth_user != NULL && s->pass == NULL &&
+	    read_password(c, &s->pass, err, sizeof(err)) == -1) {
+		note_failure(s, SMTP_FAIL_AUTH, err);
+		s->failed = true;
+		return -1;
+	}
+	if (c->tls != CONF_TLS_NONE && s->tls == NULL &&
+	    (s->tls = ptls_new(c->tls_verify, c->tls_ca_file, err,
+	    sizeof(err))) == NULL) {
+		note_failure(s, SMTP_FAIL_TLS, err);
+		s->failed = true;
+		return -1;
+	}
+	s->so.helo = c->helo_name != NULL ? c->helo_name : util_fqdn();
+	s->so.tls = c->tls;
+	s->so.user = c->auth_user;
+	s->so.pass = s->pass;
+	s->so.mechs = (const char *const *)c->auth_mechanisms;
+	s->so.nmechs = c->nauth_mechanisms;
+	s->so.trace = s->opts->verbose ? trace : NULL;
+
+	for (i = 0; i < c->nsmarthosts; i++) {
+		const struct hostport *hp = &c->smarthosts[i];
+		unsigned port = conf_port(c, hp);
+
+		smtp_reply_parser_init(&s->rp);
+		buf_init(&s->in);
+		s->inpos = 0;
+		s->conn = conn_open(hp->host, port,
+		    (int)c->connect_timeout * 1000, err, sizeof(err));
+		if (s->conn == NULL) {
+			note_failure(s, SMTP_FAIL_CONNECT, err);
+			log_mail(LOG_INFO, "%s", err);
+			smtp_reply_parser_free(&s->rp);
+			continue;
+		}
+		snprintf(s->relay, sizeof(s->relay), "%s", conn_peer(s->conn));
+		if (s->opts->verbose)
+			fprintf(stderr, "connected to %s\n", s->relay);
+		smtp_init(&s->c, &s->so, c->tls == CONF_TLS_SMTPS);
+		if (c->tls == CONF_TLS_SMTPS && conn_tls(s->conn, s->tls,
+		    hp->host, (int)c->connect_timeout * 1000, err,
+		    sizeof(err)) == -1)
+			smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
+		else
+			pump(s, tmo);
+		while (s->c.state == SMTP_TLS) {
+			/* bytes after the 220 were sent in clear text: an
+			   injection attempt (CVE-2011-0411 and relatives) */
+			if (s->inpos < s->in.len || conn_readable(s->conn)) {
+				smtp_fail(&s->c, SMTP_FAIL_TLS, "%s sent data "
+				    "after its STARTTLS reply", s->relay);
+				break;
+			}
+			if (conn_tls(s->conn, s->tls, hp->host,
+			    (int)c->connect_timeout * 1000, err,
+			    sizeof(err)) == -1) {
+				smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
+				break;
+			}
+			if (s->opts->verbose && conn_tls_info(s->conn))
+				fprintf(stderr, "TLS: %s\n",
+				    conn_tls_info(s->conn));
+			smtp_tls_done(&s->c);
+			pump(s, tmo);
+		}
+		if (s->c.state == SMTP_READY) {
+			s->up = true;
+			return 0;
+		}
+		note_failure(s, s->c.fail, s->c.error);
+		log_mail(LOG_INFO, "%s (%s)", s->c.error,
+		    smtp_fail_names[s->c.fail]);
+		session_close(s);
+		if (s->fail == SMTP_FAIL_AUTH || s->fail == SMTP_FAIL_PROTOCOL)
+			break;
+	}
+	s->failed = true;
+	return -1;
+}
+
+/* Streams the message body: flat memory whatever its size. */
+static int
+send_body(struct session *s, int fd, const struct envelope *e)
+{
+	struct smtp_body enc;
+	struct buf out = BUF_INIT;
+	char *chunk = xmalloc(BODY_CHUNK);
+	off_t off = e->body_offset, end = e->body_offset + e->size;
+	int tmo = (int)s->conf->command_timeout * 1000;
+	ssize_t n;
+	int rv = -1;
+
+	smtp_body_init(&enc);
+	while (off < end) {
+		n = pread(fd, chunk, (size_t)(end - off < BODY_CHUNK ?
+		    end - off : BODY_CHUNK), off);
+		if (n <= 0) {
+			if (n == -1 && errno == EINTR)
+				continue;
+			/* the connection is useless mid-DATA: drop it */
+			smtp_fail(&s->c, SMTP_FAIL_CONNECT, "reading the queue "
+			    "file: %s", n == 0 ? "unexpected end" :
+			    strerror(errno));
+			goto out;
+		}
+		off += n;
+		smtp_body_encode(&enc, chunk, (size_t)n, &out);
+		if (out.len >= BODY_CHUNK) {
+			if (conn_write(s->conn, out.data, out.len, tmo) == -1)
+				goto werr;
+			buf_reset(&out);
+		}
+	}
+	smtp_body_end(&enc, &out);
+	if (conn_write(s->conn, out.data, out.len, tmo) == -1)
+		goto werr;
+	rv = 0;
+	goto out;
+werr:
+	smtp_fail(&s->c, SMTP_FAIL_CONNECT, "write to %s: %s", s->relay,
+	    errno == ETIMEDOUT ? "timed out" : strerror(errno));
+out:
+	buf_free(&out);
+	free(chunk);
+	return rv;
+}
+
+/*
+ * Opens and locks queue/QID and reads its envelope. 0 locked; 1 gone or
+ * finished by someone else; 2 busy; 3 damaged (err says why).
+ */
+static int
+lock_message(struct spool *sp, const char *qid, int *fdp,
+    struct envelope *e, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd;
+
+	*fdp = -1;
+	fd = openat(sp->queuefd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return 1;
+	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		close(fd);
+		return 2;
+	}
+	/* delivered and removed between our open() and flock() */
+	if (fstat(fd, &st) == -1 || st.st_nlink == 0) {
+		close(fd);
+		return 1;
+	}
+	if (queue_read(sp, qid, fd, e, err, errlen) == -1) {
+		close(fd);
+		return errno == ENOENT ? 1 : 3;
+	}
+	*fdp = fd;
+	return 0;
+}
+
+/*
+ * Records the outcome of an attempt: bounces for failed recipients first,
+ * then the state file, or the removal of a finished message.
+ */
+static void
+finish(const struct conf *c, struct spool *sp, struct session *s,
+    const char *qid, int fd, struct envelope *e, struct deliver_stats *ds)
+{
+	size_t *failed, nfailed = 0, i;
+	char bqid[QID_LEN + 1];
+
+	failed = xreallocarray(NULL, e->nrcpts, sizeof(*failed));
+	for (i = 0; i < e->nrcpts; i++)
+		if (e->rcpts[i].state == RCPT_FAILED &&
+		    e->rcpts[i].reason != NULL &&
+		    strncmp(e->rcpts[i].reason, "bounced", 7) != 0)
+			failed[nfailed++] = i;
+	if (nfailed > 0 && e->sender[0] != '\0') {
+		if (bounce_queue(c, sp, qid, fd, e, failed, nfailed,
+		    s != NULL ? s->relay : "", bqid) == 0) {
+			log_mail(LOG_INFO, "%s: sender non-delivery "
+			    "notification: %s", qid, bqid);
+			ds->bounced++;
+		} else {
+			/* keep them pending: the bounce is retried with them */
+			log_mail(LOG_WARNING, "%s: cannot queue a bounce: %s; "
+			    "will retry", qid, strerror(errno));
+			for (i = 0; i < nfailed; i++)
+				e->rcpts[failed[i]].state = RCPT_PENDING;
+			nfailed = 0;
+		}
+	} else if (nfailed > 0)
+		log_mail(LOG_INFO, "%s: null sender: no bounce for %zu failed "
+		    "recipient%s", qid, nfailed, nfailed == 1 ? "" : "s");
+	/* mark the failed ones as reported, so no second bounce follows */
+	for (i = 0; i < nfailed; i++) {
+		struct buf b = BUF_INIT;
+		struct rcpt *r = &e->rcpts[failed[i]];
+
+		buf_printf(&b, "bounced: %s", r->reason);
+		free(r->reason);
+		r->reason = buf_detach(&b, NULL);
+	}
+	free(failed);
+	if (envelope_pending(e) == 0) {
+		if (queue_remove(sp, qid) == -1)
+			log_mail(LOG_ERR, "%s: cannot remove: %s", qid,
+			    strerror(errno));
+		else
+			ds->delivered++;
+		return;
+	}
+	if (queue_write_state(sp, qid, e) == -1)
+		log_mail(LOG_ERR, "%s: cannot write the delivery state: %s",
+		    qid, strerror(errno));
+	ds->deferred++;
+	if (ds->next_due == 0 || e->next_attempt < ds->next_due)
+		ds->next_due = e->next_attempt;
+}
+
+/* Lifetime over: every pending recipient fails, the sender hears. */
+static void
+expire(const struct conf *c, struct spool *sp, const char *qid, int fd,
+    struct envelope *e, struct deliver_stats *ds)
+{
+	struct buf b = BUF_INIT;
+	size_t i;
+
+	for (i = 0; i < e->nrcpts; i++) {
+		struct rcpt *r = &e->rcpts[i];
+
+		if (r->state != RCPT_PENDING)
+			continue;
+		buf_reset(&b);
+		buf_printf(&b, "4.4.7 message expired after %u days in the "
+		    "queue", c->queue_lifetime / 86400);
+		if (r->reason != NULL || e->error != NULL)
+			buf_printf(&b, "; last error: %s", r->reason != NULL ?
+			    r->reason : e->error);
+		free(r->reason);
+		r->reason = xstrdup(b.data);
+		r->state = RCPT_FAILED;
+		log_mail(LOG_INFO, "%s: to=<%s>, delay=%lld, status=expired "
+		    "(%s)", qid, r->addr, (long long)(time(NULL) -
+		    e->arrival), r->reason);
+	}
+	buf_free(&b);
+	finish(c, sp, NULL, qid, fd, e, ds);
+}
+
+static void
+deliver_message(struct session *s, struct spool *sp, const char *qid,
+    int fd, struct envelope *e, struct deliver_stats *ds)
+{
+	struct smtp_txn t;
+	struct smtp_rcpt *tr;
+	size_t *map, i, n = 0;
+	time_t now;
+	bool any_temp = false;
+
+	tr = xcalloc(e->nrcpts, sizeof(*tr));
+	map = xcalloc(e->nrcpts, sizeof(*map));
+	for (i = 0; i < e->nrcpts; i++) {
+		if (e->rcpts[i].state != RCPT_PENDING)
+			continue;
+		tr[n].addr = e->rcpts[i].addr;
+		map[n++] = i;
+	}
+	memset(&t, 0, sizeof(t));
+	t.sender = e->sender;
+	t.rcpts = tr;
+	t.nrcpts = n;
+	t.size = e->size;
+	t.eightbit = e->eightbit;
+	ds->tried++;
+	smtp_begin(&s->c, &t);
+	pump(s, (int)s->conf->command_timeout * 1000);
+	if (s->c.state == SMTP_BODY && send_body(s, fd, e) == 0) {
+		smtp_body_sent(&s->c);
+		pump(s, (int)s->conf->data_timeout * 1000);
+	}
+	if (s->c.state == SMTP_RSET)
+		pump(s, (int)s->conf->command_timeout * 1000);
+
+	now = time(NULL);
+	for (i = 0; i < n; i++) {
+		struct rcpt *r = &e->rcpts[map[i]];
+		const char *status;
+
+		free(r->reason);
+		r->reason = NULL;
+		switch (tr[i].outcome) {
+		case SMTP_DELIVERED:
+			r->state = RCPT_SENT;
+			status = "sent";
+			break;
+		case SMTP_PERMFAIL:
+			r->state = RCPT_FAILED;
+			status = "bounced";
+			break;
+		default:
+			status = "deferred";
+			any_temp = true;
+			break;
+		}
+		if (tr[i].outcome != SMTP_DELIVERED)
+			r->reason = xstrdup(tr[i].reply[0] ? tr[i].reply :
+			    "no reply");
+		log_mail(LOG_INFO, "%s: to=<%s>, relay=%s, delay=%lld, "
+		    "status=%s (%s)", qid, r->addr, s->relay,
+		    (long long)(now - e->arrival), status, tr[i].reply[0] ?
+		    tr[i].reply : "no reply");
+	}
+	e->attempts++;
+	e->last_attempt = now;
+	e->next_attempt = now + deliver_backoff(e->attempts);
+	free(e->error);
+	e->error = any_temp && s->c.fail != SMTP_FAIL_NONE ?
+	    xstrdup(s->c.error) : NULL;
+	finish(s->conf, sp, s, qid, fd, e, ds);
+	free(tr);
+	free(map);
+	if (s->c.state != SMTP_READY) {
+		/* the session ended (failure or 421): no more this pass */
+		note_failure(s, s->c.fail, s->c.error);
+		session_close(s);
+		s->failed = true;
+	}
+}
+
+static bool
+wanted(const struct deliver_opts *o, const char *qid)
+{
+	size_t i;
+
+	if (o->only == NULL)
+		return true;
+	for (i = 0; i < o->nonly; i++)
+		if (strcmp(o->only[i], qid) == 0)
+			return true;
+	return false;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+deliver_pass(const struct conf *c, struct spool *sp,
+    const struct deliver_opts *o, struct deliver_stats *ds)
+{
+	struct session s;
+	struct qstatus st;
+	struct envelope e;
+	struct dirent *de;
+	char **names = NULL, err[512];
+	size_t n = 0, cap = 0, i;
+	time_t now = time(NULL);
+	bool hold_off = false;
+	DIR *d;
+	int dfd, fd, rv;
+
+	memset(ds, 0, sizeof(*ds));
+	memset(&s, 0, sizeof(s));
+	s.conf = c;
+	s.opts = o;
+	spool_purge(sp, 60);
+
+	/* the names only; queue IDs sort by arrival */
+	if ((dfd = dup(sp->queuefd)) == -1 || (d = fdopendir(dfd)) == NULL) {
+		log_warn("cannot read %s/queue", sp->dir);
+		if (dfd != -1)
+			close(dfd);
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL) {
+		if (!qid_valid(de->d_name) || !wanted(o, de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_name);
+
+	/* a smarthost that failed lately is left alone until its retry */
+	queue_status_read(sp, &st);
+	if (!o->ignore_backoff && st.failures > 0 &&
+	    now < st.time + (time_t)deliver_backoff(st.failures)) {
+		hold_off = true;
+		ds->next_due = st.time + (time_t)deliver_backoff(st.failures);
+	}
+
+	for (i = 0; i < n; i++) {
+		rv = lock_message(sp, names[i], &fd, &e, err, sizeof(err));
+		if (rv == 2)
+			ds->busy++;
+		if (rv == 3)
+			log_mail(LOG_WARNING, "%s: damaged queue file, left "
+			    "alone: %s", names[i], err);
+		if (rv != 0)
+			continue;
+		now = time(NULL);
+		if (envelope_pending(&e) == 0)
+			finish(c, sp, NULL, names[i], fd, &e, ds);
+		else if (now - e.arrival >= (time_t)c->queue_lifetime)
+			expire(c, sp, names[i], fd, &e, ds);
+		else if (hold_off || s.failed ||
+		    (!o->ignore_backoff && e.next_attempt > now)) {
+			ds->deferred++;
+			if (ds->next_due == 0 || e.next_attempt < ds->next_due)
+				ds->next_due = e.next_attempt > now ?
+				    e.next_attempt : now;
+		} else if (s.up || session_open(&s) == 0)
+			deliver_message(&s, sp, names[i], fd, &e, ds);
+		else
+			ds->deferred++;
+		envelope_free(&e);
+		close(fd);
+	}
+	if (s.up)
+		session_close(&s);
+
+	/* one record of the smarthost's health per pass */
+	if (s.failed || s.fail != SMTP_FAIL_NONE) {
+		memset(&st, 0, sizeof(st));
+		queue_status_read(sp, &st);
+		st.time = time(NULL);
+		st.failures++;
+		strlcpy(st.class, smtp_fail_names[s.fail], sizeof(st.class));
+		strlcpy(st.error, s.error, sizeof(st.error));
+		queue_status_write(sp, &st);
+		ds->session_failed = true;
+		log_mail(LOG_WARNING, "delivery deferred: %s (%s)", s.error,
+		    smtp_fail_names[s.fail]);
+	} else if (ds->tried > 0) {
+		memset(&st, 0, sizeof(st));
+		st.time = time(NULL);
+		queue_status_write(sp, &st);
+	}
+	/* removals and renames of this pass survive a power loss */
+	fsync(sp->queuefd);
+	if (s.pass != NULL) {
+		explicit_bzero(s.pass, strlen(s.pass));
+		free(s.pass);
+	}
+	ptls_free(s.tls);
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	return 0;
+}
