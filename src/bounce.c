@@ -33,8 +33,6 @@ status_of(const char *reply, char *out, size_t outlen)
 	const char *p = reply;
 	size_t n;
 
-	if (strncmp(p, "bounced: ", 9) == 0)
-		p += 9;
 	if (strlen(p) > 4 && p[3] == ' ' && (p[4] == '4' || p[4] == '5') &&
 	    p[5] == '.') {
 		n = strspn(p + 4, "0123456789.");

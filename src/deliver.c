@@ -76,8 +76,8 @@ static int	send_body(struct session *, int, const struct envelope *);
 static int	lock_message(struct spool *, const char *, int *,
 		    struct envelope *, char *, size_t);
 static void	finish(const struct conf *, struct spool *, struct session *,
-		    const char *, int, struct envelope *, struct
-		    deliver_stats *);
+		    const char *, int, struct envelope *, size_t *, size_t,
+		    struct deliver_stats *);
 static void	expire(const struct conf *, struct spool *, const char *, int,
 		    struct envelope *, struct deliver_stats *);
 static void	deliver_message(struct session *, struct spool *,
@@ -467,23 +467,22 @@ lock_message(struct spool *sp, const char *qid, int *fdp,
 }
 
 /*
- * Records the outcome of an attempt: bounces for failed recipients first,
- * then the state file, or the removal of a finished message.
+ * Records the outcome of an attempt: a bounce for the recipients that
+ * failed in it (failed[], indexes into e->rcpts) first, then the state
+ * file, or the removal of a finished message.
  */
 static void
 finish(const struct conf *c, struct spool *sp, struct session *s,
-    const char *qid, int fd, struct envelope *e, struct deliver_stats *ds)
+    const char *qid, int fd, struct envelope *e, size_t *failed,
+    size_t nfailed, struct deliver_stats *ds)
 {
-	size_t *failed, nfailed = 0, i;
 	char bqid[QID_LEN + 1];
+	size_t i;
 
-	failed = xreallocarray(NULL, e->nrcpts, sizeof(*failed));
-	for (i = 0; i < e->nrcpts; i++)
-		if (e->rcpts[i].state == RCPT_FAILED &&
-		    e->rcpts[i].reason != NULL &&
-		    strncmp(e->rcpts[i].reason, "bounced", 7) != 0)
-			failed[nfailed++] = i;
-	if (nfailed > 0 && e->sender[0] != '\0') {
+	if (nfailed > 0 && e->sender[0] == '\0')
+		log_mail(LOG_INFO, "%s: null sender: no bounce for %zu failed "
+		    "recipient%s", qid, nfailed, nfailed == 1 ? "" : "s");
+	else if (nfailed > 0) {
 		if (bounce_queue(c, sp, qid, fd, e, failed, nfailed,
 		    s != NULL ? s->relay : "", bqid) == 0) {
 			log_mail(LOG_INFO, "%s: sender non-delivery "
@@ -495,21 +494,8 @@ finish(const struct conf *c, struct spool *sp, struct session *s,
 			    "will retry", qid, strerror(errno));
 			for (i = 0; i < nfailed; i++)
 				e->rcpts[failed[i]].state = RCPT_PENDING;
-			nfailed = 0;
 		}
-	} else if (nfailed > 0)
-		log_mail(LOG_INFO, "%s: null sender: no bounce for %zu failed "
-		    "recipient%s", qid, nfailed, nfailed == 1 ? "" : "s");
-	/* mark the failed ones as reported, so no second bounce follows */
-	for (i = 0; i < nfailed; i++) {
-		struct buf b = BUF_INIT;
-		struct rcpt *r = &e->rcpts[failed[i]];
-
-		buf_printf(&b, "bounced: %s", r->reason);
-		free(r->reason);
-		r->reason = buf_detach(&b, NULL);
 	}
-	free(failed);
 	if (envelope_pending(e) == 0) {
 		if (queue_remove(sp, qid) == -1)
 			log_mail(LOG_ERR, "%s: cannot remove: %s", qid,
@@ -532,13 +518,15 @@ expire(const struct conf *c, struct spool *sp, const char *qid, int fd,
     struct envelope *e, struct deliver_stats *ds)
 {
 	struct buf b = BUF_INIT;
-	size_t i;
+	size_t *failed, nfailed = 0, i;
 
+	failed = xcalloc(e->nrcpts, sizeof(*failed));
 	for (i = 0; i < e->nrcpts; i++) {
 		struct rcpt *r = &e->rcpts[i];
 
 		if (r->state != RCPT_PENDING)
 			continue;
+		failed[nfailed++] = i;
 		buf_reset(&b);
 		buf_printf(&b, "4.4.7 message expired after %u days in the "
 		    "queue", c->queue_lifetime / 86400);
@@ -553,7 +541,8 @@ expire(const struct conf *c, struct spool *sp, const char *qid, int fd,
 		    e->arrival), r->reason);
 	}
 	buf_free(&b);
-	finish(c, sp, NULL, qid, fd, e, ds);
+	finish(c, sp, NULL, qid, fd, e, failed, nfailed, ds);
+	free(failed);
 }
 
 static void
@@ -562,12 +551,13 @@ deliver_message(struct session *s, struct spool *sp, const char *qid,
 {
 	struct smtp_txn t;
 	struct smtp_rcpt *tr;
-	size_t *map, i, n = 0;
+	size_t *map, *failed, nfailed = 0, i, n = 0;
 	time_t now;
 	bool any_temp = false;
 
 	tr = xcalloc(e->nrcpts, sizeof(*tr));
 	map = xcalloc(e->nrcpts, sizeof(*map));
+	failed = xcalloc(e->nrcpts, sizeof(*failed));
 	for (i = 0; i < e->nrcpts; i++) {
 		if (e->rcpts[i].state != RCPT_PENDING)
 			continue;
@@ -604,6 +594,7 @@ deliver_message(struct session *s, struct spool *sp, const char *qid,
 			break;
 		case SMTP_PERMFAIL:
 			r->state = RCPT_FAILED;
+			failed[nfailed++] = map[i];
 			status = "bounced";
 			break;
 		default:
@@ -625,9 +616,10 @@ deliver_message(struct session *s, struct spool *sp, const char *qid,
 	free(e->error);
 	e->error = any_temp && s->c.fail != SMTP_FAIL_NONE ?
 	    xstrdup(s->c.error) : NULL;
-	finish(s->conf, sp, s, qid, fd, e, ds);
+	finish(s->conf, sp, s, qid, fd, e, failed, nfailed, ds);
 	free(tr);
 	free(map);
+	free(failed);
 	if (s->c.state != SMTP_READY) {
 		/* the session ended (failure or 421): no more this pass */
 		note_failure(s, s->c.fail, s->c.error);
@@ -715,7 +707,7 @@ deliver_pass(const struct conf *c, struct spool *sp,
 			continue;
 		now = time(NULL);
 		if (envelope_pending(&e) == 0)
-			finish(c, sp, NULL, names[i], fd, &e, ds);
+			finish(c, sp, NULL, names[i], fd, &e, NULL, 0, ds);
 		else if (now - e.arrival >= (time_t)c->queue_lifetime)
 			expire(c, sp, names[i], fd, &e, ds);
 		else if (hold_off || s.failed ||

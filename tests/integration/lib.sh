@@ -71,3 +71,75 @@ qmsg_bytes() {
 # The envelope head of a queue file.
 qhead() { sed '/^$/q' "$1"; }
 clearq() { rm -f "$T/spool/queue/"* "$T/spool/state/"* "$T/spool/tmp/"* 2>/dev/null; }
+
+# --- the test smarthost (tests/tools/smarthost.py, Debian's aiosmtpd) ------
+
+# need_smarthost: skips the whole script (exit 0 after a SKIP line) when
+# python3-aiosmtpd or openssl is missing.
+need_smarthost() {
+	if ! /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
+		skip "$(basename "$0" .sh)" "python3-aiosmtpd is not installed"
+		exit 0
+	fi
+	command -v openssl >/dev/null 2>&1 || {
+		skip "$(basename "$0" .sh)" "openssl is not installed"; exit 0; }
+}
+
+# free_port: a TCP port on 127.0.0.1 that nothing listens on right now.
+free_port() {
+	/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# certs: the test CA and certificates in $T/certs (see mkcerts.sh).
+certs() {
+	[ -f "$T/certs/ca.pem" ] || sh "$TOP_SRCDIR/tests/tools/mkcerts.sh" "$T/certs"
+}
+
+# start_smarthost NAME [PORT] -- ARGS...: starts a smarthost storing into
+# $T/NAME, on PORT or a free port, with smarthost.py's ARGS; sets SH_PORT
+# and NAME_PID, and waits (at most 10 s) until it listens. Its PID joins
+# PIDS, so the EXIT trap stops it.
+start_smarthost() {
+	_n=$1; shift
+	SH_PORT=""
+	if [ "${1:-}" != "--" ]; then SH_PORT=$1; shift; fi
+	[ "${1:-}" = "--" ] && shift
+	[ -n "$SH_PORT" ] || SH_PORT=$(free_port)
+	/usr/bin/python3 "$TOP_SRCDIR/tests/tools/smarthost.py" --port "$SH_PORT" \
+		--outdir "$T/$_n" "$@" > "$T/$_n.log" 2>&1 &
+	_p=$!
+	PIDS="$PIDS $_p"
+	eval "${_n}_PID=$_p"
+	_i=0
+	while [ $_i -lt 100 ] && ! grep -q '^listening' "$T/$_n.log"; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	grep -q '^listening' "$T/$_n.log" || { fail "start smarthost $_n" "$(cat "$T/$_n.log")"; return 1; }
+}
+
+# stop_smarthost NAME: stops it by its PID and waits for it.
+stop_smarthost() {
+	eval "_p=\${${1}_PID:-}"
+	[ -n "$_p" ] || return 0
+	kill "$_p" 2>/dev/null
+	wait "$_p" 2>/dev/null
+	eval "${1}_PID="
+}
+
+# received NAME: how many messages the smarthost NAME has stored.
+received() { ls "$T/$1" 2>/dev/null | grep -c '\.eml$'; }
+
+# relay_conf FILE SMARTHOST-LINE [MORE LINES...]: a configuration for
+# delivery to the test smarthost, with this test's spool and the test CA.
+relay_conf() {
+	_f=$1; shift
+	{
+		printf 'spool_dir %s/spool\ndomain example.org\nhelo_name client.example\n' "$T"
+		[ -f "$T/certs/ca.pem" ] && printf 'tls_ca_file %s/certs/ca.pem\n' "$T"
+		printf 'connect_timeout 5s\ncommand_timeout 10s\ndata_timeout 20s\n'
+		for _l in "$@"; do printf '%s\n' "$_l"; done
+	} > "$_f"
+}
+
+# password FILE WORD: a password file of mode 0600.
+password() { (umask 077 && printf '%s\n' "$2" > "$1"); }
