@@ -42,6 +42,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "util.h"
 #include "conf.h"
 #include "log.h"
 
@@ -93,8 +94,6 @@ enum conf_rl {
 	RL_ERROR,
 };
 
-static void	 errf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static void	 quote(char *, size_t, const char *, size_t);
 static bool	 is_blank(int);
 static bool	 is_digit(int);
@@ -220,9 +219,9 @@ conf_load(struct conf *c, const char *path, bool must_exist, char *err,
 	memset(&n, 0, sizeof(n));
 	memset(c, 0, sizeof(*c));
 	memset(seen, 0, sizeof(seen));
-	errf(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	if (path == NULL) {
-		errf(err, errlen, "no configuration file given");
+		util_errf(err, errlen, "no configuration file given");
 		return -1;
 	}
 	/* A name from the command line must not break the message line. */
@@ -235,24 +234,24 @@ conf_load(struct conf *c, const char *path, bool must_exist, char *err,
 			rc = 0;
 			goto out;
 		}
-		errf(err, errlen, "%s: %s", qpath, strerror(errno));
+		util_errf(err, errlen, "%s: %s", qpath, strerror(errno));
 		goto out;
 	}
 	if (fstat(fd, &st) == -1) {
-		errf(err, errlen, "%s: %s", qpath, strerror(errno));
+		util_errf(err, errlen, "%s: %s", qpath, strerror(errno));
 		goto out;
 	}
 	if (S_ISDIR(st.st_mode)) {
-		errf(err, errlen, "%s: %s", qpath, strerror(EISDIR));
+		util_errf(err, errlen, "%s: %s", qpath, strerror(EISDIR));
 		goto out;
 	}
 	if (!S_ISREG(st.st_mode)) {
-		errf(err, errlen, "%s: not a regular file", qpath);
+		util_errf(err, errlen, "%s: not a regular file", qpath);
 		goto out;
 	}
 	/* O_NONBLOCK does nothing to a regular file; no need to clear it. */
 	if ((fp = fdopen(fd, "r")) == NULL) {
-		errf(err, errlen, "%s: %s", qpath, strerror(errno));
+		util_errf(err, errlen, "%s: %s", qpath, strerror(errno));
 		goto out;
 	}
 	fd = -1;
@@ -261,14 +260,14 @@ conf_load(struct conf *c, const char *path, bool must_exist, char *err,
 		lineno++;
 		switch (r) {
 		case RL_NUL:
-			errf(err, errlen, "%s:%lu: NUL byte", qpath, lineno);
+			util_errf(err, errlen, "%s:%lu: NUL byte", qpath, lineno);
 			goto out;
 		case RL_LONG:
-			errf(err, errlen, "%s:%lu: line longer than %d bytes",
+			util_errf(err, errlen, "%s:%lu: line longer than %d bytes",
 			    qpath, lineno, CONF_LINEMAX);
 			goto out;
 		case RL_ERROR:
-			errf(err, errlen, "%s: %s", qpath, strerror(errno));
+			util_errf(err, errlen, "%s: %s", qpath, strerror(errno));
 			goto out;
 		case RL_LINE:
 		case RL_EOF:
@@ -276,12 +275,12 @@ conf_load(struct conf *c, const char *path, bool must_exist, char *err,
 		}
 		if (parse_line(&n, line.data, line.len, lineno, seen, msg,
 		    sizeof(msg)) == -1) {
-			errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
+			util_errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
 			goto out;
 		}
 	}
 	if (check_across(seen, &lineno, msg, sizeof(msg)) == -1) {
-		errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
+		util_errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
 		goto out;
 	}
 	apply_defaults(&n, seen);
@@ -353,37 +352,37 @@ conf_parse_hostport(const char *s, struct hostport *out, char *err,
 	out->host = NULL;
 	out->port = 0;
 	if (s == NULL || *s == '\0') {
-		errf(err, errlen, "empty host");
+		util_errf(err, errlen, "empty host");
 		return -1;
 	}
 	quote(q, sizeof(q), s, strlen(s));
 	if (s[0] == '[') {
 		if ((p = strchr(s, ']')) == NULL) {
-			errf(err, errlen, "missing ']' in '%s'", q);
+			util_errf(err, errlen, "missing ']' in '%s'", q);
 			return -1;
 		}
 		host = s + 1;
 		hlen = (size_t)(p - host);
 		if (hlen == 0) {
-			errf(err, errlen, "empty host in '%s'", q);
+			util_errf(err, errlen, "empty host in '%s'", q);
 			return -1;
 		}
 		if (hlen >= sizeof(addr)) {
-			errf(err, errlen, "bad IPv6 address in '%s'", q);
+			util_errf(err, errlen, "bad IPv6 address in '%s'", q);
 			return -1;
 		}
 		memcpy(addr, host, hlen);
 		addr[hlen] = '\0';
 		if (inet_pton(AF_INET6, addr, &a6) != 1) {
 			quote(q, sizeof(q), addr, hlen);
-			errf(err, errlen, "bad IPv6 address '%s'", q);
+			util_errf(err, errlen, "bad IPv6 address '%s'", q);
 			return -1;
 		}
 		p++;
 		if (*p == ':')
 			port = p + 1;
 		else if (*p != '\0') {
-			errf(err, errlen, "unexpected text after ']' in '%s'",
+			util_errf(err, errlen, "unexpected text after ']' in '%s'",
 			    q);
 			return -1;
 		}
@@ -392,16 +391,16 @@ conf_parse_hostport(const char *s, struct hostport *out, char *err,
 		if (colon != NULL && strchr(colon + 1, ':') != NULL) {
 			/* Is ":25" part of the address or the port? */
 			if (inet_pton(AF_INET6, s, &a6) == 1)
-				errf(err, errlen, "IPv6 address '%s' needs "
+				util_errf(err, errlen, "IPv6 address '%s' needs "
 				    "brackets, as in '[%s]'", q, q);
 			else
-				errf(err, errlen, "bad host '%s'", q);
+				util_errf(err, errlen, "bad host '%s'", q);
 			return -1;
 		}
 		host = s;
 		hlen = colon != NULL ? (size_t)(colon - s) : strlen(s);
 		if (hlen == 0) {
-			errf(err, errlen, "missing host before ':' in '%s'",
+			util_errf(err, errlen, "missing host before ':' in '%s'",
 			    q);
 			return -1;
 		}
@@ -412,13 +411,13 @@ conf_parse_hostport(const char *s, struct hostport *out, char *err,
 	}
 	if (port != NULL) {
 		if (*port == '\0') {
-			errf(err, errlen, "missing port after ':' in '%s'",
+			util_errf(err, errlen, "missing port after ':' in '%s'",
 			    q);
 			return -1;
 		}
 		if (parse_port(port, &pn) == -1) {
 			quote(q, sizeof(q), port, strlen(port));
-			errf(err, errlen, "bad port '%s'", q);
+			util_errf(err, errlen, "bad port '%s'", q);
 			return -1;
 		}
 	}
@@ -441,7 +440,7 @@ conf_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 		return 0;
 	}
 	quote(q, sizeof(q), s != NULL ? s : "", s != NULL ? strlen(s) : 0);
-	errf(err, errlen, "bad boolean '%s'", q);
+	util_errf(err, errlen, "bad boolean '%s'", q);
 	return -1;
 }
 
@@ -459,7 +458,7 @@ conf_parse_tls(const char *s, enum conf_tls *out, char *err, size_t errlen)
 	else {
 		quote(q, sizeof(q), s != NULL ? s : "",
 		    s != NULL ? strlen(s) : 0);
-		errf(err, errlen, "bad tls mode '%s'", q);
+		util_errf(err, errlen, "bad tls mode '%s'", q);
 		return -1;
 	}
 	return 0;
@@ -476,19 +475,6 @@ conf_mechanism_known(const char *name)
 		if (strcasecmp(name, mechanisms[i]) == 0)
 			return true;
 	return false;
-}
-
-/* snprintf into err, which may be NULL; truncation is acceptable here. */
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
 }
 
 /*
@@ -610,13 +596,13 @@ check_host(const char *host, size_t len, char *err, size_t errlen)
 		return 0;
 	}
 	if (!hostname_ok(host, len)) {
-		errf(err, errlen, "bad host name '%s'", q);
+		util_errf(err, errlen, "bad host name '%s'", q);
 		return -1;
 	}
 	return 0;
 
  bad4:
-	errf(err, errlen, "bad IPv4 address '%s'", q);
+	util_errf(err, errlen, "bad IPv4 address '%s'", q);
 	return -1;
 }
 
@@ -666,14 +652,14 @@ set_smarthosts(struct conf *c, const struct conf_key *k, const char *val,
 		word = xstrndup(w, wlen);
 		if (conf_parse_hostport(word, &hp, reason,
 		    sizeof(reason)) == -1) {
-			errf(msg, msglen, "%s in %s", reason, k->name);
+			util_errf(msg, msglen, "%s in %s", reason, k->name);
 			free(word);
 			return -1;
 		}
 		for (i = 0; i < *n; i++) {
 			if (strcasecmp((*list)[i].host, hp.host) == 0 &&
 			    (*list)[i].port == hp.port) {
-				errf(msg, msglen, "duplicate %s '%s'",
+				util_errf(msg, msglen, "duplicate %s '%s'",
 				    k->name, word);
 				free(hp.host);
 				free(word);
@@ -682,7 +668,7 @@ set_smarthosts(struct conf *c, const struct conf_key *k, const char *val,
 		}
 		free(word);
 		if (*n >= CONF_MAXHOSTS) {
-			errf(msg, msglen, "more than %d entries in %s",
+			util_errf(msg, msglen, "more than %d entries in %s",
 			    CONF_MAXHOSTS, k->name);
 			free(hp.host);
 			return -1;
@@ -701,7 +687,7 @@ set_tls(struct conf *c, const struct conf_key *k, const char *val,
 
 	if (conf_parse_tls(val, FIELD(c, k, enum conf_tls), reason,
 	    sizeof(reason)) == -1) {
-		errf(msg, msglen, "%s in %s; expected starttls, smtps or none",
+		util_errf(msg, msglen, "%s in %s; expected starttls, smtps or none",
 		    reason, k->name);
 		return -1;
 	}
@@ -718,12 +704,12 @@ conf_parse_duration(const char *s, unsigned *seconds, char *err,
 	for (i = 0; is_digit((unsigned char)s[i]); i++) {
 		v = v * 10 + (unsigned long long)(s[i] - '0');
 		if (v > 365ULL * 86400) {
-			errf(err, errlen, "duration too long");
+			util_errf(err, errlen, "duration too long");
 			return -1;
 		}
 	}
 	if (i == 0) {
-		errf(err, errlen, "bad duration");
+		util_errf(err, errlen, "bad duration");
 		return -1;
 	}
 	switch (s[i]) {
@@ -741,15 +727,15 @@ conf_parse_duration(const char *s, unsigned *seconds, char *err,
 		unit = 86400;
 		break;
 	default:
-		errf(err, errlen, "bad duration unit");
+		util_errf(err, errlen, "bad duration unit");
 		return -1;
 	}
 	if (s[i] != '\0' && s[i + 1] != '\0') {
-		errf(err, errlen, "bad duration");
+		util_errf(err, errlen, "bad duration");
 		return -1;
 	}
 	if (v == 0 || v * unit > 365ULL * 86400) {
-		errf(err, errlen, v == 0 ? "duration must be positive" :
+		util_errf(err, errlen, v == 0 ? "duration must be positive" :
 		    "duration too long");
 		return -1;
 	}
@@ -766,7 +752,7 @@ set_duration(struct conf *c, const struct conf_key *k, const char *val,
 	if (conf_parse_duration(val, FIELD(c, k, unsigned), reason,
 	    sizeof(reason)) == -1) {
 		quote(q, sizeof(q), val, strlen(val));
-		errf(msg, msglen, "%s '%s' in %s; expected seconds or a number "
+		util_errf(msg, msglen, "%s '%s' in %s; expected seconds or a number "
 		    "with s, m, h or d", reason, q, k->name);
 		return -1;
 	}
@@ -781,7 +767,7 @@ set_bool(struct conf *c, const struct conf_key *k, const char *val,
 
 	if (conf_parse_bool(val, FIELD(c, k, bool), reason,
 	    sizeof(reason)) == -1) {
-		errf(msg, msglen, "%s in %s; expected yes or no", reason,
+		util_errf(msg, msglen, "%s in %s; expected yes or no", reason,
 		    k->name);
 		return -1;
 	}
@@ -812,7 +798,7 @@ set_path(struct conf *c, const struct conf_key *k, const char *val,
     char *msg, size_t msglen)
 {
 	if (val[0] != '/') {
-		errf(msg, msglen, "path '%s' in %s is not absolute", val,
+		util_errf(msg, msglen, "path '%s' in %s is not absolute", val,
 		    k->name);
 		return -1;
 	}
@@ -835,12 +821,12 @@ set_ca_file(struct conf *c, const struct conf_key *k, const char *val,
 		return set_path(c, k, val, msg, msglen);
 	if (stat(val, &st) == -1) {
 		if (errno != EACCES) {
-			errf(msg, msglen, "%s %s: %s", k->name, val,
+			util_errf(msg, msglen, "%s %s: %s", k->name, val,
 			    strerror(errno));
 			return -1;
 		}
 	} else if (!S_ISREG(st.st_mode)) {
-		errf(msg, msglen, "%s %s is not a regular file", k->name, val);
+		util_errf(msg, msglen, "%s %s is not a regular file", k->name, val);
 		return -1;
 	}
 	return set_path(c, k, val, msg, msglen);
@@ -860,15 +846,15 @@ set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
 		return set_path(c, k, val, msg, msglen);
 	if (stat(val, &st) == -1) {
 		if (errno != EACCES) {
-			errf(msg, msglen, "%s %s: %s", k->name, val,
+			util_errf(msg, msglen, "%s %s: %s", k->name, val,
 			    strerror(errno));
 			return -1;
 		}
 	} else if (!S_ISREG(st.st_mode)) {
-		errf(msg, msglen, "%s %s is not a regular file", k->name, val);
+		util_errf(msg, msglen, "%s %s is not a regular file", k->name, val);
 		return -1;
 	} else if ((st.st_mode & 077) != 0) {
-		errf(msg, msglen, "%s %s is accessible by group or others "
+		util_errf(msg, msglen, "%s %s is accessible by group or others "
 		    "(chmod 600 it)", k->name, val);
 		return -1;
 	}
@@ -890,7 +876,7 @@ set_mechanisms(struct conf *c, const struct conf_key *k, const char *val,
 		name = xstrndup(w, wlen);
 		if (!conf_mechanism_known(name)) {
 			mechanism_hint(&hint);
-			errf(msg, msglen, "unknown mechanism '%s' in %s; "
+			util_errf(msg, msglen, "unknown mechanism '%s' in %s; "
 			    "expected %s", name, k->name, hint.data);
 			buf_free(&hint);
 			free(name);
@@ -901,7 +887,7 @@ set_mechanisms(struct conf *c, const struct conf_key *k, const char *val,
 				*p = (char)(*p - 'a' + 'A');
 		for (i = 0; i < *n; i++) {
 			if (strcmp((*list)[i], name) == 0) {
-				errf(msg, msglen, "duplicate mechanism '%s' "
+				util_errf(msg, msglen, "duplicate mechanism '%s' "
 				    "in %s", name, k->name);
 				free(name);
 				return -1;
@@ -918,7 +904,7 @@ set_hostname(struct conf *c, const struct conf_key *k, const char *val,
     char *msg, size_t msglen)
 {
 	if (!hostname_ok(val, strlen(val))) {
-		errf(msg, msglen, "bad host name '%s' in %s", val, k->name);
+		util_errf(msg, msglen, "bad host name '%s' in %s", val, k->name);
 		return -1;
 	}
 	store_string(c, k, val);
@@ -975,7 +961,7 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 	for (i = 0; i < len; i++) {
 		ch = (unsigned char)s[i];
 		if ((ch < 0x20 && ch != '\t') || ch == 0x7f) {
-			errf(msg, msglen, "control character 0x%02x", ch);
+			util_errf(msg, msglen, "control character 0x%02x", ch);
 			return -1;
 		}
 	}
@@ -1013,21 +999,21 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 	}
 	if (k == NULL) {
 		quote(q, sizeof(q), key, keylen);
-		errf(msg, msglen, "unknown key '%s'", q);
+		util_errf(msg, msglen, "unknown key '%s'", q);
 		return -1;
 	}
 	if (*val == '\0') {
-		errf(msg, msglen, "missing value for '%s'", k->name);
+		util_errf(msg, msglen, "missing value for '%s'", k->name);
 		return -1;
 	}
 	if (!k->list) {
 		if (seen[i] != 0) {
-			errf(msg, msglen, "duplicate key '%s' (first given on "
+			util_errf(msg, msglen, "duplicate key '%s' (first given on "
 			    "line %lu)", k->name, seen[i]);
 			return -1;
 		}
 		if (val[strcspn(val, " \t")] != '\0') {
-			errf(msg, msglen, "more than one value for '%s'",
+			util_errf(msg, msglen, "more than one value for '%s'",
 			    k->name);
 			return -1;
 		}
@@ -1047,19 +1033,19 @@ check_across(const unsigned long *seen, unsigned long *lineno, char *msg,
 {
 	if (seen[K_AUTH_USER] != 0 && seen[K_AUTH_PASSWORD_FILE] == 0) {
 		*lineno = seen[K_AUTH_USER];
-		errf(msg, msglen, "%s without %s", keys[K_AUTH_USER].name,
+		util_errf(msg, msglen, "%s without %s", keys[K_AUTH_USER].name,
 		    keys[K_AUTH_PASSWORD_FILE].name);
 		return -1;
 	}
 	if (seen[K_AUTH_PASSWORD_FILE] != 0 && seen[K_AUTH_USER] == 0) {
 		*lineno = seen[K_AUTH_PASSWORD_FILE];
-		errf(msg, msglen, "%s without %s",
+		util_errf(msg, msglen, "%s without %s",
 		    keys[K_AUTH_PASSWORD_FILE].name, keys[K_AUTH_USER].name);
 		return -1;
 	}
 	if (seen[K_AUTH_MECHANISMS] != 0 && seen[K_AUTH_USER] == 0) {
 		*lineno = seen[K_AUTH_MECHANISMS];
-		errf(msg, msglen, "%s without %s",
+		util_errf(msg, msglen, "%s without %s",
 		    keys[K_AUTH_MECHANISMS].name, keys[K_AUTH_USER].name);
 		return -1;
 	}

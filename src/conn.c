@@ -69,6 +69,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "util.h"
 #include "conn.h"
 
 struct ptls {
@@ -88,8 +89,6 @@ struct conn {
 	char		 tls_info[128];	/* "" until the handshake is done */
 };
 
-static void	errf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static int64_t	now_ns(void);
 static int64_t	deadline_after(int);
 static int	ms_left(int64_t);
@@ -103,18 +102,6 @@ static void	ptls_unref(struct ptls *);
 static int	bio_write(BIO *, const char *, int);
 static int	bio_read(BIO *, char *, int);
 static long	bio_ctrl(BIO *, int, long, void *);
-
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);	/* truncation is fine */
-	va_end(ap);
-}
 
 static int64_t
 now_ns(void)
@@ -244,7 +231,7 @@ conn_open(const char *host, unsigned port, int timeout_ms, char *err,
 	int fd = -1, gerr, saved = EHOSTUNREACH;
 
 	if (host == NULL || host[0] == '\0' || port == 0 || port > 65535) {
-		errf(err, errlen, "connect to %s:%u: invalid host or port",
+		util_errf(err, errlen, "connect to %s:%u: invalid host or port",
 		    host != NULL ? host : "(null)", port);
 		errno = EINVAL;
 		return NULL;
@@ -256,7 +243,7 @@ conn_open(const char *host, unsigned port, int timeout_ms, char *err,
 	hints.ai_flags = AI_NUMERICSERV;
 	if ((gerr = getaddrinfo(host, serv, &hints, &res)) != 0) {
 		saved = errno;
-		errf(err, errlen, "connect to %s:%u: %s", host, port,
+		util_errf(err, errlen, "connect to %s:%u: %s", host, port,
 		    gerr == EAI_SYSTEM ? strerror(saved) : gai_strerror(gerr));
 		if (gerr == EAI_AGAIN)
 			errno = EAGAIN;
@@ -277,7 +264,7 @@ conn_open(const char *host, unsigned port, int timeout_ms, char *err,
 	}
 	freeaddrinfo(res);
 	if (fd == -1) {
-		errf(err, errlen, "connect to %s[%s]:%u: %s", host, addr, port,
+		util_errf(err, errlen, "connect to %s[%s]:%u: %s", host, addr, port,
 		    strerror(saved));
 		errno = saved;
 		return NULL;
@@ -511,7 +498,7 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 	int r, e, saved;
 
 	if (c->ssl != NULL || c->tls_broken) {
-		errf(err, errlen, "TLS handshake with %s: TLS already started",
+		util_errf(err, errlen, "TLS handshake with %s: TLS already started",
 		    c->peer);
 		errno = EINVAL;
 		return -1;
@@ -520,7 +507,7 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 	if ((c->ssl = SSL_new(t->ctx)) == NULL ||
 	    (bio = BIO_new(t->biom)) == NULL) {
 		why = ssl_reason(tmp, sizeof(tmp));
-		errf(err, errlen, "TLS handshake with %s: %s", c->peer,
+		util_errf(err, errlen, "TLS handshake with %s: %s", c->peer,
 		    why != NULL ? why : "out of memory");
 		SSL_free(c->ssl);
 		c->ssl = NULL;
@@ -547,7 +534,7 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 			r = X509_VERIFY_PARAM_set1_host(param, host, 0);
 		if (r != 1) {
 			ERR_clear_error();
-			errf(err, errlen, "TLS handshake with %s: cannot "
+			util_errf(err, errlen, "TLS handshake with %s: cannot "
 			    "check the certificate against \"%s\"", c->peer,
 			    host);
 			errno = EINVAL;
@@ -556,7 +543,7 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 	}
 	if (!literal && SSL_set_tlsext_host_name(c->ssl, host) != 1) {
 		ERR_clear_error();
-		errf(err, errlen, "TLS handshake with %s: invalid server "
+		util_errf(err, errlen, "TLS handshake with %s: invalid server "
 		    "name \"%s\"", c->peer, host);
 		errno = EINVAL;
 		return -1;
@@ -573,7 +560,7 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 			    POLLOUT, deadline) == 0)
 				continue;
 			saved = errno;
-			errf(err, errlen, "TLS handshake with %s: %s", c->peer,
+			util_errf(err, errlen, "TLS handshake with %s: %s", c->peer,
 			    strerror(saved));
 			errno = saved;
 			return -1;
@@ -587,20 +574,20 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 		if (t->verify &&
 		    (vr = SSL_get_verify_result(c->ssl)) != X509_V_OK) {
 			ERR_clear_error();
-			errf(err, errlen, "TLS handshake with %s: certificate "
+			util_errf(err, errlen, "TLS handshake with %s: certificate "
 			    "verify failed: %s", c->peer,
 			    X509_verify_cert_error_string(vr));
 			saved = EPROTO;
 		} else if ((why = ssl_reason(tmp, sizeof(tmp))) != NULL) {
-			errf(err, errlen, "TLS handshake with %s: %s", c->peer,
+			util_errf(err, errlen, "TLS handshake with %s: %s", c->peer,
 			    why);
 			if (e == SSL_ERROR_SSL)
 				saved = EPROTO;
 		} else if (c->io_errno != 0)
-			errf(err, errlen, "TLS handshake with %s: %s", c->peer,
+			util_errf(err, errlen, "TLS handshake with %s: %s", c->peer,
 			    strerror(c->io_errno));
 		else
-			errf(err, errlen, "TLS handshake with %s: connection "
+			util_errf(err, errlen, "TLS handshake with %s: connection "
 			    "closed by the server", c->peer);
 		errno = saved;
 		return -1;
@@ -625,13 +612,13 @@ ptls_new(bool verify, const char *ca_file, char *err, size_t errlen)
 	ERR_clear_error();
 	if ((t->ctx = SSL_CTX_new(TLS_client_method())) == NULL) {
 		why = ssl_reason(tmp, sizeof(tmp));
-		errf(err, errlen, "TLS setup: %s",
+		util_errf(err, errlen, "TLS setup: %s",
 		    why != NULL ? why : "cannot create a context");
 		goto fail;
 	}
 	if (SSL_CTX_set_min_proto_version(t->ctx, TLS1_2_VERSION) != 1) {
 		why = ssl_reason(tmp, sizeof(tmp));
-		errf(err, errlen, "TLS setup: cannot require TLS 1.2: %s",
+		util_errf(err, errlen, "TLS setup: cannot require TLS 1.2: %s",
 		    why != NULL ? why : "unknown error");
 		goto fail;
 	}
@@ -642,13 +629,13 @@ ptls_new(bool verify, const char *ca_file, char *err, size_t errlen)
 	if (ca_file != NULL) {
 		if (SSL_CTX_load_verify_locations(t->ctx, ca_file, NULL) != 1) {
 			why = ssl_reason(tmp, sizeof(tmp));
-			errf(err, errlen, "TLS CA file %s: %s", ca_file,
+			util_errf(err, errlen, "TLS CA file %s: %s", ca_file,
 			    why != NULL ? why : "cannot load");
 			goto fail;
 		}
 	} else if (SSL_CTX_set_default_verify_paths(t->ctx) != 1) {
 		why = ssl_reason(tmp, sizeof(tmp));
-		errf(err, errlen, "TLS setup: system trust store: %s",
+		util_errf(err, errlen, "TLS setup: system trust store: %s",
 		    why != NULL ? why : "cannot load");
 		goto fail;
 	}
@@ -663,7 +650,7 @@ ptls_new(bool verify, const char *ca_file, char *err, size_t errlen)
 	    BIO_meth_set_read(t->biom, bio_read) != 1 ||
 	    BIO_meth_set_ctrl(t->biom, bio_ctrl) != 1) {
 		why = ssl_reason(tmp, sizeof(tmp));
-		errf(err, errlen, "TLS setup: %s",
+		util_errf(err, errlen, "TLS setup: %s",
 		    why != NULL ? why : "cannot create a BIO method");
 		goto fail;
 	}

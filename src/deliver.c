@@ -83,7 +83,6 @@ static void	expire(const struct conf *, struct spool *, const char *, int,
 static void	deliver_message(struct session *, struct spool *,
 		    const char *, int, struct envelope *,
 		    struct deliver_stats *);
-static bool	wanted(const struct deliver_opts *, const char *);
 static int	cmp_name(const void *, const void *);
 
 unsigned
@@ -373,7 +372,10 @@ session_open(struct session *s)
 			pump(s, tmo);
 		}
 		if (s->c.state == SMTP_READY) {
+			/* a host that failed before this one is history now */
 			s->up = true;
+			s->fail = SMTP_FAIL_NONE;
+			s->error[0] = '\0';
 			return 0;
 		}
 		note_failure(s, s->c.fail, s->c.error);
@@ -628,19 +630,6 @@ deliver_message(struct session *s, struct spool *sp, const char *qid,
 	}
 }
 
-static bool
-wanted(const struct deliver_opts *o, const char *qid)
-{
-	size_t i;
-
-	if (o->only == NULL)
-		return true;
-	for (i = 0; i < o->nonly; i++)
-		if (strcmp(o->only[i], qid) == 0)
-			return true;
-	return false;
-}
-
 static int
 cmp_name(const void *a, const void *b)
 {
@@ -666,25 +655,35 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	memset(&s, 0, sizeof(s));
 	s.conf = c;
 	s.opts = o;
-	spool_purge(sp, 60);
 
-	/* the names only; queue IDs sort by arrival */
-	if ((dfd = dup(sp->queuefd)) == -1 || (d = fdopendir(dfd)) == NULL) {
-		log_warn("cannot read %s/queue", sp->dir);
-		if (dfd != -1)
-			close(dfd);
-		return -1;
-	}
-	while ((de = readdir(d)) != NULL) {
-		if (!qid_valid(de->d_name) || !wanted(o, de->d_name))
-			continue;
-		if (n == cap) {
-			cap = cap ? cap * 2 : 256;
-			names = xreallocarray(names, cap, sizeof(*names));
+	if (o->only != NULL) {
+		/* named messages (the attempt after enqueue): no scan */
+		names = xreallocarray(NULL, o->nonly, sizeof(*names));
+		for (i = 0; i < o->nonly; i++)
+			if (qid_valid(o->only[i]))
+				names[n++] = xstrdup(o->only[i]);
+	} else {
+		spool_purge(sp, 60);
+		/* the names only; queue IDs sort by arrival */
+		if ((dfd = dup(sp->queuefd)) == -1 ||
+		    (d = fdopendir(dfd)) == NULL) {
+			log_warn("cannot read %s/queue", sp->dir);
+			if (dfd != -1)
+				close(dfd);
+			return -1;
 		}
-		names[n++] = xstrdup(de->d_name);
+		while ((de = readdir(d)) != NULL) {
+			if (!qid_valid(de->d_name))
+				continue;
+			if (n == cap) {
+				cap = cap ? cap * 2 : 256;
+				names = xreallocarray(names, cap,
+				    sizeof(*names));
+			}
+			names[n++] = xstrdup(de->d_name);
+		}
+		closedir(d);
 	}
-	closedir(d);
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_name);
 

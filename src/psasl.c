@@ -36,6 +36,7 @@
 
 #include "buf.h"
 #include "psasl.h"
+#include "util.h"
 
 static int	step_plain(struct psasl *, const unsigned char *, size_t,
 		    struct buf *, char *, size_t);
@@ -44,10 +45,7 @@ static int	step_login(struct psasl *, const unsigned char *, size_t,
 static int	step_cram_md5(struct psasl *, const unsigned char *, size_t,
 		    struct buf *, char *, size_t);
 static int	check_creds(const struct psasl *, char *, size_t);
-static bool	list_has(const char *, const char *);
 static void	wipe(void *, size_t);
-static void	errf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 
 /*
  * Strengths leave room between entries: SCRAM-SHA-256 is to come in
@@ -94,13 +92,13 @@ psasl_choose(const char *const *conf, size_t nconf, const char *offered)
 	if (nconf > 0) {
 		for (i = 0; i < nconf; i++)
 			if ((m = psasl_find(conf[i])) != NULL &&
-			    list_has(offered, m->name))
+			    util_word_in_list(offered, m->name, strlen(m->name)))
 				return m;
 		return NULL;
 	}
 	for (i = 0; psasl_mechs[i] != NULL; i++) {
 		m = psasl_mechs[i];
-		if (list_has(offered, m->name) &&
+		if (util_word_in_list(offered, m->name, strlen(m->name)) &&
 		    (best == NULL || m->strength > best->strength))
 			best = m;
 	}
@@ -122,11 +120,11 @@ psasl_initial(struct psasl *s, struct buf *b64out, char *err, size_t errlen)
 {
 	struct buf raw = BUF_INIT;
 
-	errf(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	if (!s->mech->initial)
 		return 0;
 	if (s->stepno != 0) {
-		errf(err, errlen, "%s initial response after the exchange "
+		util_errf(err, errlen, "%s initial response after the exchange "
 		    "began", s->mech->name);
 		return -1;
 	}
@@ -153,11 +151,11 @@ psasl_respond(struct psasl *s, const char *b64challenge, size_t len,
 	struct buf chal = BUF_INIT, raw = BUF_INIT;
 	int rc;
 
-	errf(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	if (check_creds(s, err, errlen) == -1)
 		return -1;
 	if (base64_decode(b64challenge, len, &chal) == -1) {
-		errf(err, errlen, "%s challenge is not valid base64",
+		util_errf(err, errlen, "%s challenge is not valid base64",
 		    s->mech->name);
 		return -1;
 	}
@@ -196,7 +194,7 @@ step_plain(struct psasl *s, const unsigned char *chal, size_t len,
 	(void)chal;
 	(void)len;
 	if (s->stepno > 0) {
-		errf(err, errlen, "unexpected challenge after PLAIN response");
+		util_errf(err, errlen, "unexpected challenge after PLAIN response");
 		return -1;
 	}
 	/* The server's empty challenge (no initial response) is step 0. */
@@ -230,7 +228,7 @@ step_login(struct psasl *s, const unsigned char *chal, size_t len,
 		buf_add(out, s->pass, n);
 		return 0;
 	default:
-		errf(err, errlen, "unexpected challenge after LOGIN password");
+		util_errf(err, errlen, "unexpected challenge after LOGIN password");
 		return -1;
 	}
 }
@@ -247,21 +245,21 @@ step_cram_md5(struct psasl *s, const unsigned char *chal, size_t len,
 	int rc = -1;
 
 	if (s->stepno > 0) {
-		errf(err, errlen,
+		util_errf(err, errlen,
 		    "unexpected challenge after CRAM-MD5 response");
 		return -1;
 	}
 	if (chal == NULL || len == 0) {
-		errf(err, errlen, "empty CRAM-MD5 challenge");
+		util_errf(err, errlen, "empty CRAM-MD5 challenge");
 		return -1;
 	}
 	if (plen > INT_MAX) {
-		errf(err, errlen, "CRAM-MD5 password too long");
+		util_errf(err, errlen, "CRAM-MD5 password too long");
 		return -1;
 	}
 	if (HMAC(EVP_md5(), s->pass, (int)plen, chal, len, md,
 	    &mdlen) == NULL || mdlen == 0) {
-		errf(err, errlen, "CRAM-MD5: HMAC-MD5 failed");
+		util_errf(err, errlen, "CRAM-MD5: HMAC-MD5 failed");
 		goto done;
 	}
 	buf_grow(out, strlen(s->user) + 1 + 2 * (size_t)mdlen);
@@ -281,39 +279,18 @@ static int
 check_creds(const struct psasl *s, char *err, size_t errlen)
 {
 	if (s->mech == NULL) {
-		errf(err, errlen, "no SASL mechanism");
+		util_errf(err, errlen, "no SASL mechanism");
 		return -1;
 	}
 	if (s->user == NULL || s->user[0] == '\0') {
-		errf(err, errlen, "%s: no user name", s->mech->name);
+		util_errf(err, errlen, "%s: no user name", s->mech->name);
 		return -1;
 	}
 	if (s->pass == NULL || s->pass[0] == '\0') {
-		errf(err, errlen, "%s: no password", s->mech->name);
+		util_errf(err, errlen, "%s: no password", s->mech->name);
 		return -1;
 	}
 	return 0;
-}
-
-/* True if the space-separated list holds the word w, ignoring case. */
-static bool
-list_has(const char *list, const char *w)
-{
-	const char *s = list, *t;
-	size_t n = strlen(w);
-
-	if (n == 0)
-		return false;
-	while (*s != '\0') {
-		while (*s == ' ')
-			s++;
-		t = s;
-		while (*s != '\0' && *s != ' ')
-			s++;
-		if ((size_t)(s - t) == n && strncasecmp(t, w, n) == 0)
-			return true;
-	}
-	return false;
 }
 
 /* Zeroes p[0..n) in a way the compiler may not drop as a dead store. */
@@ -330,15 +307,3 @@ wipe(void *p, size_t n)
 #endif
 }
 
-/* snprintf into err, which may be NULL; truncation is acceptable here. */
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}

@@ -35,15 +35,12 @@
 
 #define SUMMARY_MAX	400
 
-static void	errf(char *, size_t, const char *, ...)
-		    __attribute__((format(printf, 3, 4)));
 static size_t	enhanced_len(const char *, size_t, int);
 static int	parse_line(struct smtp_reply_parser *, const char *, size_t,
 		    bool *, char *, size_t);
 static void	parser_reset(struct smtp_reply_parser *);
 static void	ext_line(struct smtp_ext *, const char *, size_t);
 static void	ext_add_auth(struct smtp_ext *, const char *, size_t);
-static bool	list_has(const char *, const char *, size_t);
 static bool	word_eq(const char *, size_t, const char *);
 
 void
@@ -98,11 +95,11 @@ smtp_reply_feed(struct smtp_reply_parser *p, const char *s, size_t len,
 	bool last;
 	char c;
 
-	errf(err, errlen, "%s", "");
+	util_errf(err, errlen, "%s", "");
 	for (i = 0; i < len; i++) {
 		c = s[i];
 		if (p->bytes >= SMTP_REPLY_MAX) {
-			errf(err, errlen, "reply longer than %d bytes",
+			util_errf(err, errlen, "reply longer than %d bytes",
 			    SMTP_REPLY_MAX);
 			goto fail;
 		}
@@ -125,16 +122,16 @@ smtp_reply_feed(struct smtp_reply_parser *p, const char *s, size_t len,
 			return RP_REPLY;
 		}
 		if (n > 0 && p->line.data[n - 1] == '\r') {
-			errf(err, errlen, "CR not followed by LF in reply");
+			util_errf(err, errlen, "CR not followed by LF in reply");
 			goto fail;
 		}
 		if (c == '\0') {
-			errf(err, errlen, "NUL byte in reply");
+			util_errf(err, errlen, "NUL byte in reply");
 			goto fail;
 		}
 		/* This byte and the LF still to come must fit. */
 		if (n + 2 > SMTP_LINE_MAX) {
-			errf(err, errlen, "reply line longer than %d bytes",
+			util_errf(err, errlen, "reply line longer than %d bytes",
 			    SMTP_LINE_MAX);
 			goto fail;
 		}
@@ -163,17 +160,17 @@ parse_line(struct smtp_reply_parser *p, const char *s, size_t n, bool *last,
 	int code;
 
 	if (n < 3) {
-		errf(err, errlen, "reply line too short");
+		util_errf(err, errlen, "reply line too short");
 		return -1;
 	}
 	if (s[0] < '0' || s[0] > '9' || s[1] < '0' || s[1] > '9' ||
 	    s[2] < '0' || s[2] > '9') {
-		errf(err, errlen, "reply code is not three digits");
+		util_errf(err, errlen, "reply code is not three digits");
 		return -1;
 	}
 	code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
 	if (code < 200 || code > 599) {
-		errf(err, errlen, "reply code %d out of range", code);
+		util_errf(err, errlen, "reply code %d out of range", code);
 		return -1;
 	}
 	if (n == 3)
@@ -183,16 +180,16 @@ parse_line(struct smtp_reply_parser *p, const char *s, size_t n, bool *last,
 	else if (s[3] == '-')
 		*last = false;
 	else {
-		errf(err, errlen, "bad separator after reply code %d", code);
+		util_errf(err, errlen, "bad separator after reply code %d", code);
 		return -1;
 	}
 	if (r->nlines > 0 && code != r->code) {
-		errf(err, errlen, "reply code changed from %d to %d "
+		util_errf(err, errlen, "reply code changed from %d to %d "
 		    "within a reply", r->code, code);
 		return -1;
 	}
 	if (r->nlines >= SMTP_REPLY_LINES_MAX) {
-		errf(err, errlen, "reply longer than %d lines",
+		util_errf(err, errlen, "reply longer than %d lines",
 		    SMTP_REPLY_LINES_MAX);
 		return -1;
 	}
@@ -411,7 +408,7 @@ ext_add_auth(struct smtp_ext *ext, const char *s, size_t n)
 		if (!ok)
 			continue;
 		name[wlen] = '\0';
-		if (list_has(ext->auth, name, wlen))
+		if (util_word_in_list(ext->auth, name, wlen))
 			continue;
 		have = strlen(ext->auth);
 		if (have + (have > 0) + wlen >= sizeof(ext->auth))
@@ -426,27 +423,7 @@ ext_add_auth(struct smtp_ext *ext, const char *s, size_t n)
 bool
 smtp_ext_has_auth(const struct smtp_ext *ext, const char *mech)
 {
-	return list_has(ext->auth, mech, strlen(mech));
-}
-
-/* True if the space-separated list holds w[0..n), ignoring case. */
-static bool
-list_has(const char *list, const char *w, size_t n)
-{
-	const char *s = list, *t;
-
-	if (n == 0)
-		return false;
-	while (*s != '\0') {
-		while (*s == ' ')
-			s++;
-		t = s;
-		while (*s != '\0' && *s != ' ')
-			s++;
-		if ((size_t)(s - t) == n && strncasecmp(t, w, n) == 0)
-			return true;
-	}
-	return false;
+	return util_word_in_list(ext->auth, mech, strlen(mech));
 }
 
 /* True if s[0..n) is the word w, ignoring case. */
@@ -456,15 +433,3 @@ word_eq(const char *s, size_t n, const char *w)
 	return strlen(w) == n && strncasecmp(s, w, n) == 0;
 }
 
-/* snprintf into err, which may be NULL; truncation is acceptable here. */
-static void
-errf(char *err, size_t errlen, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (err == NULL || errlen == 0)
-		return;
-	va_start(ap, fmt);
-	(void)vsnprintf(err, errlen, fmt, ap);
-	va_end(ap);
-}

@@ -9,6 +9,8 @@
 #include <sys/types.h>
 
 #include <errno.h>
+#include <stdarg.h>
+#include <strings.h>
 #include <fcntl.h>
 #include <netdb.h>
 #include <pwd.h>
@@ -208,6 +210,37 @@ util_printable(struct buf *b, const char *s, size_t len)
 		buf_add(b, s + i, need + 1);
 		i += need + 1;
 	}
+}
+
+void
+util_errf(char *err, size_t errlen, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (err == NULL || errlen == 0)
+		return;
+	va_start(ap, fmt);
+	(void)vsnprintf(err, errlen, fmt, ap);
+	va_end(ap);
+}
+
+bool
+util_word_in_list(const char *list, const char *w, size_t n)
+{
+	const char *s = list, *t;
+
+	if (n == 0)
+		return false;
+	while (*s != '\0') {
+		while (*s == ' ' || *s == '\t')
+			s++;
+		t = s;
+		while (*s != '\0' && *s != ' ' && *s != '\t')
+			s++;
+		if ((size_t)(s - t) == n && strncasecmp(t, w, n) == 0)
+			return true;
+	}
+	return false;
 }
 
 const char *

@@ -36,6 +36,19 @@ bool		 util_has_ctl(const char *s, size_t len);
  */
 void		 util_printable(struct buf *b, const char *s, size_t len);
 
+/*
+ * snprintf into err, a caller's one-line error buffer; err may be NULL
+ * and truncation is acceptable.
+ */
+void		 util_errf(char *err, size_t errlen, const char *fmt, ...)
+		    __attribute__((format(printf, 3, 4)));
+
+/*
+ * True if the blank-separated list holds the word w[0..n) (ASCII case
+ * ignored); an empty word is never in it.
+ */
+bool		 util_word_in_list(const char *list, const char *w, size_t n);
+
 /* The login name of the real uid (borrowed), or "uidN" if unknown. */
 const char	*util_username(void);
 
