@@ -58,8 +58,10 @@ open_spool(struct conf *c, struct spool *s, const char *config)
 	char err[1024];
 	bool must;
 
+	/* the password file is checked when it is used, per message */
 	path = conf_path(config, &must);
-	if (conf_load(c, path, must, err, sizeof(err)) == -1)
+	if (conf_load(c, path, (must ? CONF_MUST_EXIST : 0) |
+	    CONF_SECRETS_LATER, err, sizeof(err)) == -1)
 		fatalx(EX_CONFIG, "%s", err);
 	if (spool_open(s, c->spool_dir, false, err, sizeof(err)) == -1) {
 		if (errno == ENOENT && access(c->spool_dir, F_OK) == -1 &&

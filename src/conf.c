@@ -203,7 +203,7 @@ conf_path(const char *cmdline, bool *explicit)
 }
 
 int
-conf_load(struct conf *c, const char *path, bool must_exist, char *err,
+conf_load(struct conf *c, const char *path, int flags, char *err,
     size_t errlen)
 {
 	struct conf n;
@@ -219,6 +219,7 @@ conf_load(struct conf *c, const char *path, bool must_exist, char *err,
 	memset(&n, 0, sizeof(n));
 	memset(c, 0, sizeof(*c));
 	memset(seen, 0, sizeof(seen));
+	n.secrets_later = (flags & CONF_SECRETS_LATER) != 0;
 	util_errf(err, errlen, "%s", "");
 	if (path == NULL) {
 		util_errf(err, errlen, "no configuration file given");
@@ -229,7 +230,7 @@ conf_load(struct conf *c, const char *path, bool must_exist, char *err,
 
 	/* O_NONBLOCK: a FIFO must not hang open(); it is refused below. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
-		if (errno == ENOENT && !must_exist) {
+		if (errno == ENOENT && !(flags & CONF_MUST_EXIST)) {
 			apply_defaults(&n, seen);
 			rc = 0;
 			goto out;
@@ -817,7 +818,7 @@ set_ca_file(struct conf *c, const struct conf_key *k, const char *val,
 {
 	struct stat st;
 
-	if (val[0] != '/')
+	if (val[0] != '/' || c->secrets_later)
 		return set_path(c, k, val, msg, msglen);
 	if (stat(val, &st) == -1) {
 		if (errno != EACCES) {
@@ -842,7 +843,7 @@ set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
 {
 	struct stat st;
 
-	if (val[0] != '/')
+	if (val[0] != '/' || c->secrets_later)
 		return set_path(c, k, val, msg, msglen);
 	if (stat(val, &st) == -1) {
 		if (errno != EACCES) {

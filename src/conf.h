@@ -48,6 +48,7 @@ struct conf {
 	unsigned	 command_timeout;	/* each reply, each body write */
 	unsigned	 data_timeout;		/* the reply to the final dot */
 	unsigned	 queue_lifetime;	/* then undelivered mail bounces */
+	bool		 secrets_later;	/* conf_load's CONF_SECRETS_LATER */
 };
 
 /*
@@ -57,14 +58,24 @@ struct conf {
  */
 const char	*conf_path(const char *cmdline, bool *explicit);
 
+/* conf_load flags */
+#define CONF_MUST_EXIST		0x1	/* a missing file is an error */
+/*
+ * Leave auth_password_file's existence and mode to the delivery worker,
+ * which refuses an unsafe file for the message (it stays queued with that
+ * error) instead of refusing to run at all.
+ */
+#define CONF_SECRETS_LATER	0x2
+
 /*
  * Fills c from the file at path. When the file does not exist and
- * !must_exist, c holds the defaults and 0 is returned (a fresh install
- * without a configuration can still queue mail). Returns 0, or -1 with
- * a one-line message "FILE:LINE: reason" (or "FILE: reason") in err.
- * On error c is left freed (conf_free is still safe to call).
+ * CONF_MUST_EXIST is not in flags, c holds the defaults and 0 is returned
+ * (a fresh install without a configuration can still queue mail).
+ * Returns 0, or -1 with a one-line message "FILE:LINE: reason" (or
+ * "FILE: reason") in err. On error c is left freed (conf_free is still
+ * safe to call).
  */
-int		 conf_load(struct conf *c, const char *path, bool must_exist,
+int		 conf_load(struct conf *c, const char *path, int flags,
 		    char *err, size_t errlen);
 
 /* NULL-safe; frees every field and resets c to zero. */

@@ -71,7 +71,7 @@ struct sink {
 
 static void	usage(const char *) __attribute__((noreturn));
 static void	parse_args(struct opts *, int, char **);
-static void	load_conf(struct conf *, const struct opts *);
+static void	load_conf(struct conf *, const struct opts *, int);
 static int	mode_print(const struct opts *);
 static int	enqueue(const struct opts *);
 static char	*sender_of(const struct opts *, const struct conf *);
@@ -190,14 +190,16 @@ parse_args(struct opts *o, int argc, char **argv)
 }
 
 static void
-load_conf(struct conf *c, const struct opts *o)
+load_conf(struct conf *c, const struct opts *o, int flags)
 {
 	char err[1024];
 	const char *path;
 	bool must;
 
 	path = conf_path(o->config, &must);
-	if (conf_load(c, path, must, err, sizeof(err)) == -1)
+	if (must)
+		flags |= CONF_MUST_EXIST;
+	if (conf_load(c, path, flags, err, sizeof(err)) == -1)
 		fatalx(EX_CONFIG, "%s", err);
 }
 
@@ -211,7 +213,8 @@ mode_print(const struct opts *o)
 	size_t n;
 	char err[1024];
 
-	load_conf(&c, o);
+	/* listing must work while a password file waits to be fixed */
+	load_conf(&c, o, CONF_SECRETS_LATER);
 	if (spool_open(&s, c.spool_dir, false, err, sizeof(err)) == -1) {
 		/* a spool never created holds no mail; a broken one is an error */
 		if (errno == ENOENT && access(c.spool_dir, F_OK) == -1 &&
@@ -400,7 +403,7 @@ enqueue(const struct opts *o)
 	for (k = 0; k < o->nrcpts; k++)
 		if (addr_parse_arg(o->rcpts[k], &arg, err, sizeof(err)) == -1)
 			fatalx(EX_USAGE, "bad recipient address: %s", err);
-	load_conf(&c, o);
+	load_conf(&c, o, 0);
 	sender = sender_of(o, &c);
 
 	if (spool_open(&s, c.spool_dir, true, err, sizeof(err)) == -1)

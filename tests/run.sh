@@ -15,8 +15,8 @@ export TOP_SRCDIR TOP_BUILDDIR
 
 logdir=$TOP_BUILDDIR/tests/logs
 mkdir -p "$logdir"
-summary=$logdir/summary
-: > "$summary"
+summary=$(mktemp "${TMPDIR:-/tmp}/postern-summary.XXXXXX")
+trap 'rm -f "$summary"' EXIT
 
 run_one() {
 	name=$1; shift

@@ -105,6 +105,7 @@ start_smarthost() {
 	if [ "${1:-}" != "--" ]; then SH_PORT=$1; shift; fi
 	[ "${1:-}" = "--" ] && shift
 	[ -n "$SH_PORT" ] || SH_PORT=$(free_port)
+	: > "$T/$_n.log"	# a restart must not see the last "listening"
 	/usr/bin/python3 "$TOP_SRCDIR/tests/tools/smarthost.py" --port "$SH_PORT" \
 		--outdir "$T/$_n" "$@" > "$T/$_n.log" 2>&1 &
 	_p=$!
