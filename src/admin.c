@@ -231,13 +231,22 @@ main(int argc, char **argv)
 			fatal(EX_TEMPFAIL, "cannot purge %s", c.spool_dir);
 		printf("removed %d stale file%s\n", removed,
 		    removed == 1 ? "" : "s");
-	} else if (strcmp(cmd, "flush") == 0 || strcmp(cmd, "daemon") == 0) {
+	} else if (strcmp(cmd, "flush") == 0) {
 		if (!open_spool(&c, &s, config)) {
 			conf_free(&c);
 			return EX_OK;	/* nothing was ever queued */
 		}
-		rv = strcmp(cmd, "flush") == 0 ? cmd_flush(&c, &s, argc, argv) :
-		    cmd_daemon(&c, &s, argc, argv);
+		rv = cmd_flush(&c, &s, argc, argv);
+	} else if (strcmp(cmd, "daemon") == 0) {
+		/* the daemon waits for mail: it makes the spool if need be */
+		if (!open_spool(&c, &s, config)) {
+			char err[1024];
+
+			if (spool_open(&s, c.spool_dir, true, err,
+			    sizeof(err)) == -1)
+				fatalx(EX_TEMPFAIL, "%s", err);
+		}
+		rv = cmd_daemon(&c, &s, argc, argv);
 	} else
 		usage("unknown command");
 	spool_close(&s);

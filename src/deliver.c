@@ -530,8 +530,17 @@ expire(const struct conf *c, struct spool *sp, const char *qid, int fd,
 			continue;
 		failed[nfailed++] = i;
 		buf_reset(&b);
-		buf_printf(&b, "4.4.7 message expired after %u days in the "
-		    "queue", c->queue_lifetime / 86400);
+		buf_addstr(&b, "4.4.7 message expired after ");
+		if (c->queue_lifetime % 86400 == 0)
+			buf_printf(&b, "%u day%s", c->queue_lifetime / 86400,
+			    c->queue_lifetime == 86400 ? "" : "s");
+		else if (c->queue_lifetime % 3600 == 0)
+			buf_printf(&b, "%u hour%s", c->queue_lifetime / 3600,
+			    c->queue_lifetime == 3600 ? "" : "s");
+		else
+			buf_printf(&b, "%u second%s", c->queue_lifetime,
+			    c->queue_lifetime == 1 ? "" : "s");
+		buf_addstr(&b, " in the queue");
 		if (r->reason != NULL || e->error != NULL)
 			buf_printf(&b, "; last error: %s", r->reason != NULL ?
 			    r->reason : e->error);
@@ -672,6 +681,8 @@ deliver_pass(const struct conf *c, struct spool *sp,
 				close(dfd);
 			return -1;
 		}
+		/* a dup()ed descriptor shares the offset of the last pass */
+		rewinddir(d);
 		while ((de = readdir(d)) != NULL) {
 			if (!qid_valid(de->d_name))
 				continue;

@@ -602,10 +602,9 @@ smtp_body_encode(struct smtp_body *s, const char *p, size_t n,
 			s->col = 1;
 			s->bol = false;
 		}
-		if (s->bol && ch == '.') {
+		/* the doubled dot does not count (RFC 5321 4.5.3.1.6) */
+		if (s->bol && ch == '.')
 			buf_addch(out, '.');
-			s->col++;
-		}
 		s->bol = false;
 		/* copy the run of ordinary bytes in one go */
 		for (run = 1; i + run < n && run + s->col < LINE_LIMIT &&

@@ -361,6 +361,7 @@ spool_purge(struct spool *s, time_t min_age)
 		close(dfd);
 		return -1;
 	}
+	rewinddir(d);	/* the dup()ed descriptor shares its offset */
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
@@ -383,6 +384,7 @@ spool_purge(struct spool *s, time_t min_age)
 		close(dfd);
 		return -1;
 	}
+	rewinddir(d);	/* the dup()ed descriptor shares its offset */
 	while ((de = readdir(d)) != NULL) {
 		if (!qid_valid(de->d_name))
 			continue;

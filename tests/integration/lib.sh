@@ -102,7 +102,7 @@ certs() {
 start_smarthost() {
 	_n=$1; shift
 	SH_PORT=""
-	if [ "${1:-}" != "--" ]; then SH_PORT=$1; shift; fi
+	if [ $# -gt 0 ] && [ "$1" != "--" ]; then SH_PORT=$1; shift; fi
 	[ "${1:-}" = "--" ] && shift
 	[ -n "$SH_PORT" ] || SH_PORT=$(free_port)
 	: > "$T/$_n.log"	# a restart must not see the last "listening"

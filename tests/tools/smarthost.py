@@ -350,7 +350,9 @@ class Hooks:
                 f.write(bytes(server.tap.raw))
         with open(base + ".env", "w", encoding="utf-8",
                   errors="surrogateescape") as f:
-            f.write("MAIL FROM:<%s>\n" % envelope.mail_from)
+            # aiosmtpd keeps the null sender as "<>"
+            sender = "" if envelope.mail_from == "<>" else envelope.mail_from
+            f.write("MAIL FROM:<%s>\n" % sender)
             for r in envelope.rcpt_tos:
                 f.write("RCPT TO:<%s>\n" % r)
             f.write("PARAMS %s\n" % " ".join(envelope.mail_options)
