@@ -24,7 +24,20 @@
 #define HEADERS_MAX	(256 * 1024)
 
 static void	status_of(const char *, char *, size_t);
+static bool	smtp_reply_text(const char *);
 static int	copy_headers(struct spool_file *, int, const struct envelope *);
+
+/*
+ * True for a reason that is a server's reply ("550 5.1.1 ..."), false for
+ * one postern wrote itself, which starts with a status and no reply code
+ * ("4.4.7 message expired ...", "5.3.4 message size ...").
+ */
+static bool
+smtp_reply_text(const char *r)
+{
+	return r[0] >= '2' && r[0] <= '5' && r[1] >= '0' && r[1] <= '9' &&
+	    r[2] >= '0' && r[2] <= '9' && (r[3] == ' ' || r[3] == '\0');
+}
 
 /* "550 5.1.1 text" gives 5.1.1; without an enhanced code, X.0.0. */
 static void
@@ -44,7 +57,8 @@ status_of(const char *reply, char *out, size_t outlen)
 			return;
 		}
 	}
-	if (p[0] == '4' && p[1] == '.' && strspn(p, "0123456789.") >= 5) {
+	if ((p[0] == '4' || p[0] == '5') && p[1] == '.' &&
+	    strspn(p, "0123456789.") >= 5) {
 		n = strspn(p, "0123456789.");
 		snprintf(out, outlen, "5%.*s", (int)(n - 1), p + 1);
 		return;
@@ -147,9 +161,15 @@ bounce_queue(const struct conf *c, struct spool *sp, const char *qid,
 		status_of(rc->reason, status, sizeof(status));
 		buf_printf(&m, "\nFinal-Recipient: rfc822; %s\n"
 		    "Action: failed\nStatus: %s\n", rc->addr, status);
-		if (relay != NULL && relay[0] != '\0')
-			buf_printf(&m, "Remote-MTA: dns; %s\n", relay);
-		buf_addstr(&m, "Diagnostic-Code: smtp; ");
+		/* RFC 3464 2.3.5: the host name, not "host[addr]:port" */
+		if (relay != NULL && relay[0] != '\0' && smtp_reply_text(
+		    rc->reason))
+			buf_printf(&m, "Remote-MTA: dns; %.*s\n",
+			    (int)strcspn(relay, "[:"), relay);
+		/* a server's reply is an smtp diagnostic; our own reasons
+		   (expiry, SIZE, SMTPUTF8) are not */
+		buf_addstr(&m, smtp_reply_text(rc->reason) ?
+		    "Diagnostic-Code: smtp; " : "Diagnostic-Code: X-Postern; ");
 		util_printable(&m, rc->reason, strlen(rc->reason));
 		buf_addstr(&m, "\n");
 	}

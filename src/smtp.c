@@ -370,7 +370,8 @@ smtp_begin(struct smtp_client *c, struct smtp_txn *t)
 	/* Refusals that need no round trip (RFC 1870, RFC 6531). */
 	if (c->ext.size && c->ext.size_max > 0 &&
 	    (unsigned long long)t->size > c->ext.size_max) {
-		snprintf(msg, sizeof(msg), "552 5.3.4 message size %lld "
+		/* no reply code: this never crossed the wire */
+		snprintf(msg, sizeof(msg), "5.3.4 message size %lld "
 		    "exceeds the server's limit of %llu", (long long)t->size,
 		    c->ext.size_max);
 		decide_all(t, false, SMTP_PERMFAIL, msg);
@@ -378,7 +379,7 @@ smtp_begin(struct smtp_client *c, struct smtp_txn *t)
 		return;
 	}
 	if (utf8 && !c->ext.smtputf8) {
-		decide_all(t, false, SMTP_PERMFAIL, "553 5.6.7 non-ASCII "
+		decide_all(t, false, SMTP_PERMFAIL, "5.6.7 non-ASCII "
 		    "address but the server does not offer SMTPUTF8");
 		c->txn = NULL;
 		return;
