@@ -5,6 +5,13 @@
  * line, however long, is ever held in memory, and so that a CR or a "."
  * at the end of one read() is handled the same as anywhere else: such
  * bytes wait in pend[] until the next byte decides what they are.
+ *
+ * In SMTP DATA the same machine unstuffs: a held-back "." that turns out
+ * not to be the end line is dropped instead of emitted. The end line is
+ * consumed and nothing after it: the bytes that follow are the client's
+ * next commands, read by reader_line() from the same buffer. A DATA
+ * section cut short by the end of the input is an error rather than an
+ * end, so that a client that died mid-message never gets it queued.
  */
 #include "config.h"
 
@@ -49,6 +56,8 @@ fill(struct reader *r)
 
 	if (r->eof)
 		return 0;
+	if (r->idle != NULL)
+		r->idle(r->idle_arg);
 	for (;;) {
 		n = read(r->fd, r->in, INTAKE_BUFSIZE);
 		if (n == -1 && errno == EINTR)
@@ -65,6 +74,63 @@ fill(struct reader *r)
 	}
 	r->inpos = 0;
 	r->inlen = (size_t)n;
+	return 1;
+}
+
+void
+reader_set_idle(struct reader *r, void (*idle)(void *), void *arg)
+{
+	r->idle = idle;
+	r->idle_arg = arg;
+}
+
+void
+reader_smtp_data(struct reader *r)
+{
+	r->smtp = true;
+	r->dot_ends = true;
+	r->done = false;
+	r->truncated = false;
+	r->bol = true;
+	r->npend = 0;
+	r->outpos = r->outlen = 0;
+}
+
+int
+reader_line(struct reader *r, struct buf *line, size_t max, bool *toolong)
+{
+	unsigned char *p, *nl;
+	size_t n;
+	int rv;
+
+	buf_reset(line);
+	*toolong = false;
+	for (;;) {
+		if (r->inpos == r->inlen && (rv = fill(r)) <= 0)
+			return rv;	/* a partial last line is dropped */
+		p = r->in + r->inpos;
+		nl = memchr(p, '\n', r->inlen - r->inpos);
+		n = nl != NULL ? (size_t)(nl - p) + 1 : r->inlen - r->inpos;
+		r->inpos += n;
+		/* keep at most max bytes and a CRLF; drop a longer line */
+		if (!*toolong && line->len + n > max + 2) {
+			*toolong = true;
+			buf_reset(line);
+		}
+		if (!*toolong)
+			buf_add(line, p, n);
+		if (nl != NULL)
+			break;
+	}
+	if (*toolong)
+		return 1;
+	buf_truncate(line, line->len - 1);
+	if (line->len > 0 && line->data[line->len - 1] == '\r')
+		buf_truncate(line, line->len - 1);
+	if (line->len > max) {
+		*toolong = true;
+		buf_reset(line);
+	}
 	return 1;
 }
 
@@ -91,6 +157,12 @@ reader_read(struct reader *r, char *out, size_t cap)
 				break;	/* return what we have first */
 			if ((rv = fill(r)) == -1)
 				return n > 0 ? (ssize_t)n : -1;
+			if (rv == 0 && r->smtp) {
+				/* no "." line: nothing of it may be kept */
+				r->npend = 0;
+				r->truncated = true;
+				return -1;
+			}
 			if (rv == 0) {
 				emit_pend(r, out, &n);
 				r->done = true;
@@ -121,7 +193,10 @@ again:
 				r->npend = 2;
 				continue;
 			}
-			emit_pend(r, out, &n);
+			if (r->smtp)
+				r->npend = 0;	/* unstuffed */
+			else
+				emit_pend(r, out, &n);
 			r->bol = false;
 			goto again;
 		}
@@ -131,7 +206,8 @@ again:
 				r->done = true;
 				break;
 			}
-			out[n++] = '.';
+			if (!r->smtp)
+				out[n++] = '.';
 			r->pend[0] = '\r';
 			r->npend = 1;
 			r->bol = false;
@@ -266,4 +342,14 @@ intake_body(struct reader *r, int (*sink)(void *, const void *, size_t),
 		if (sink(arg, r->out, (size_t)n) == -1)
 			return -1;
 	}
+}
+
+int
+intake_discard(struct reader *r)
+{
+	r->outpos = r->outlen = 0;
+	while (!r->done)
+		if (reader_read(r, r->out, INTAKE_BUFSIZE) == -1)
+			return -1;
+	return 0;
 }

@@ -6,12 +6,22 @@
  * spool. It is deliberately small and never reads credentials: it is the
  * program a later privileged install makes setgid. It prints one line on
  * stderr for every failure and exits with a sysexits(3) code:
- *	0	the message is safely in the spool
+ *	0	the message is safely in the spool (-bs: every message
+ *		that got a 250 reply is)
  *	64	bad command line (also: a control character in an address)
  *	65	unusable message (no recipients, bad address header)
- *	69	a mode that is not implemented yet
- *	75	the spool could not take it; nothing partial is left
+ *	74	-bp, -bs: standard output could not be written
+ *	75	the spool could not take it; nothing partial is left (-bs:
+ *		the spool could not be opened, or the input failed or ended
+ *		inside DATA)
  *	78	configuration error
+ *
+ * One pipeline, submit(), takes a message from a reader to the spool: the
+ * header section, -t recipients, Bcc removal, the missing Date/From/
+ * Message-ID, then spool_create/write/commit. The command-line path runs
+ * it once; -bs (smtpd.c) runs it for each DATA of an SMTP session, with
+ * the envelope of MAIL FROM and RCPT TO. Its failures come back as a
+ * class that maps to an exit status here and to an SMTP reply there.
  */
 #include "config.h"
 
@@ -23,6 +33,7 @@
 #include <getopt.h>
 #include <pwd.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -39,8 +50,12 @@
 #include "log.h"
 #include "queue.h"
 #include "rfc5322.h"
+#include "smtpd.h"
 #include "spool.h"
 #include "util.h"
+
+/* Beyond this many messages a session's attempt flushes the whole queue. */
+#define FLUSH_MAX_QIDS	256
 
 enum mode {
 	MODE_DELIVER,		/* -bm, the default */
@@ -69,23 +84,64 @@ struct sink {
 	int		   error;
 };
 
+/* One message for submit(): what it is given, and what it says back. */
+struct submission {
+	const char		*sender;	/* qualified; "" is <> */
+	bool			 own_sender;	/* the caller's own address */
+	const struct addrlist	*rcpts;		/* may be unqualified */
+	bool			 extract;	/* -t */
+	char			 qid[QID_LEN + 1]; /* out: when queued */
+	const char		*smtp;		/* out: reply code, status */
+	char			 err[1024];	/* out: one line on failure */
+};
+
+enum submit_status {
+	SUBMIT_QUEUED,		/* durably in the spool */
+	SUBMIT_DATAERR,		/* unusable message: exit 65, SMTP 5xx */
+	SUBMIT_TEMPFAIL,	/* the spool failed: exit 75, SMTP 4xx */
+	SUBMIT_INPUT,		/* reading failed (r->error, r->truncated) */
+};
+
+/* sendmail -bs: what the SMTP session's messages share. */
+struct bs_session {
+	const struct opts	*o;
+	const struct conf	*c;
+	struct spool		*s;
+	char			*own;		/* owned; the caller's */
+	char			(*qids)[QID_LEN + 1];	/* owned */
+	size_t			 nqids;
+};
+
 static void	usage(const char *) __attribute__((noreturn));
 static void	parse_args(struct opts *, int, char **);
-static void	load_conf(struct conf *, const struct opts *, int);
+static int	load_conf(struct conf *, const struct opts *, int, char *,
+		    size_t);
+static void	check_cmdline(const struct opts *);
 static int	mode_print(const struct opts *);
+static int	mode_smtp(const struct opts *);
 static int	enqueue(const struct opts *);
 static char	*sender_of(const struct opts *, const struct conf *);
-static void	recipients_from_headers(const struct headers *,
-		    struct addrlist *);
+static int	recipients_from_headers(const struct headers *,
+		    struct addrlist *, char *, size_t);
 static void	complete_headers(struct headers *, const struct opts *,
-		    const struct conf *, const char *, const char *);
-static const char *full_name(const struct opts *);
+		    const struct conf *, const char *, bool, const char *);
+static const char *full_name(const struct opts *, bool);
 static int	sink_write(void *, const void *, size_t);
+static enum submit_status failed(struct submission *, enum submit_status,
+		    const char *, int, const char *, ...)
+		    __attribute__((format(printf, 5, 6)));
+static enum submit_status submit(const struct opts *, const struct conf *,
+		    struct spool *, struct reader *, struct submission *);
+static void	bs_submit(void *, const struct smtpd_txn *, struct reader *,
+		    char *);
+static void	catch_signals(bool);
 static void	on_signal(int);
 static const char *postern_path(void);
-static void	run_postern(const struct opts *, const char *, const char *,
-		    bool) __attribute__((noreturn));
-static void	start_delivery(const struct opts *, const char *);
+static void	run_postern(const struct opts *, const char *,
+		    char (*)[QID_LEN + 1], size_t, bool)
+		    __attribute__((noreturn));
+static void	start_delivery(const struct opts *, char (*)[QID_LEN + 1],
+		    size_t);
 
 static void
 usage(const char *why)
@@ -189,18 +245,29 @@ parse_args(struct opts *o, int argc, char **argv)
 			    "with -)", o->rcpts[c]);
 }
 
-static void
-load_conf(struct conf *c, const struct opts *o, int flags)
+static int
+load_conf(struct conf *c, const struct opts *o, int flags, char *err,
+    size_t errlen)
 {
-	char err[1024];
 	const char *path;
 	bool must;
 
 	path = conf_path(o->config, &must);
 	if (must)
 		flags |= CONF_MUST_EXIST;
-	if (conf_load(c, path, flags, err, sizeof(err)) == -1)
-		fatalx(EX_CONFIG, "%s", err);
+	return conf_load(c, path, flags, err, errlen);
+}
+
+/* What reaches a header or the envelope is checked before any input. */
+static void
+check_cmdline(const struct opts *o)
+{
+	if (o->fullname != NULL && util_has_ctl(o->fullname,
+	    strlen(o->fullname)))
+		fatalx(EX_USAGE, "-F: the name contains a control character");
+	if (o->sender_given && util_has_ctl(o->sender, strlen(o->sender)))
+		fatalx(EX_USAGE, "bad sender address: address contains a "
+		    "control character");
 }
 
 static int
@@ -214,7 +281,8 @@ mode_print(const struct opts *o)
 	char err[1024];
 
 	/* listing must work while a password file waits to be fixed */
-	load_conf(&c, o, CONF_SECRETS_LATER);
+	if (load_conf(&c, o, CONF_SECRETS_LATER, err, sizeof(err)) == -1)
+		fatalx(EX_CONFIG, "%s", err);
 	if (spool_open(&s, c.spool_dir, false, err, sizeof(err)) == -1) {
 		/* a spool never created holds no mail; a broken one is an error */
 		if (errno == ENOENT && access(c.spool_dir, F_OK) == -1 &&
@@ -257,17 +325,19 @@ sender_of(const struct opts *o, const struct conf *c)
 
 /*
  * -t: To, Cc and Bcc; or, when the message was resent (any of Resent-To,
- * Resent-Cc, Resent-Bcc is present), only the Resent- ones.
+ * Resent-Cc, Resent-Bcc is present), only the Resent- ones. Returns 0, or
+ * -1 with a one-line reason in err.
  */
-static void
-recipients_from_headers(const struct headers *h, struct addrlist *out)
+static int
+recipients_from_headers(const struct headers *h, struct addrlist *out,
+    char *err, size_t errlen)
 {
 	static const char *const plain[] = { "To", "Cc", "Bcc", NULL };
 	static const char *const resent[] = {
 		"Resent-To", "Resent-Cc", "Resent-Bcc", NULL };
 	const char *const *names = plain;
 	struct buf v = BUF_INIT;
-	char err[256];
+	char why[256];
 	size_t i, k;
 
 	for (k = 0; resent[k] != NULL; k++)
@@ -281,15 +351,24 @@ recipients_from_headers(const struct headers *h, struct addrlist *out)
 			continue;
 		buf_reset(&v);
 		header_unfold(&h->v[i], &v);
-		if (addr_parse_list(v.data, v.len, out, err, sizeof(err)) == -1)
-			fatalx(EX_DATAERR, "bad address in %s: header: %s",
-			    names[k], err);
+		if (addr_parse_list(v.data, v.len, out, why,
+		    sizeof(why)) == -1) {
+			util_errf(err, errlen, "bad address in %s: header: %s",
+			    names[k], why);
+			buf_free(&v);
+			return -1;
+		}
 	}
 	buf_free(&v);
+	return 0;
 }
 
+/*
+ * The name for a generated From: -F, else $NAME, else, when the sender is
+ * the caller's own address, the caller's GECOS name.
+ */
 static const char *
-full_name(const struct opts *o)
+full_name(const struct opts *o, bool own_sender)
 {
 	static char gecos[256];
 	struct passwd *pw;
@@ -300,7 +379,7 @@ full_name(const struct opts *o)
 	env = getenv("NAME");
 	if (env != NULL && env[0] != '\0' && !util_has_ctl(env, strlen(env)))
 		return env;
-	if (o->sender_given || (pw = getpwuid(getuid())) == NULL ||
+	if (!own_sender || (pw = getpwuid(getuid())) == NULL ||
 	    pw->pw_gecos == NULL)
 		return NULL;
 	strlcpy(gecos, pw->pw_gecos, sizeof(gecos));
@@ -313,7 +392,8 @@ full_name(const struct opts *o)
 /* Adds Date:, From: and Message-ID: when the message lacks them. */
 static void
 complete_headers(struct headers *h, const struct opts *o,
-    const struct conf *c, const char *sender, const char *qid)
+    const struct conf *c, const char *sender, bool own_sender,
+    const char *qid)
 {
 	struct buf b = BUF_INIT;
 	const char *name;
@@ -331,7 +411,7 @@ complete_headers(struct headers *h, const struct opts *o,
 		if (sender[0] == '\0')
 			buf_printf(&b, "Mail Delivery System <MAILER-DAEMON@%s>",
 			    util_domain(c));
-		else if ((name = full_name(o)) != NULL) {
+		else if ((name = full_name(o, own_sender)) != NULL) {
 			rfc5322_display_name(&b, name);
 			buf_printf(&b, " <%s>", sender);
 		} else
@@ -361,99 +441,92 @@ sink_write(void *arg, const void *p, size_t n)
 	return 0;
 }
 
-/* Async-signal-safe: remove the partial message, say so, exit 75. */
-static void
-on_signal(int sig)
+/* Fills sub's failure fields; errnum >= 0 adds strerror(errnum). */
+static enum submit_status
+failed(struct submission *sub, enum submit_status st, const char *smtp,
+    int errnum, const char *fmt, ...)
 {
-	static const char msg[] =
-	    "sendmail: interrupted by a signal; the message was not queued\n";
-	ssize_t w;
+	char msg[768];
+	va_list ap;
 
-	(void)sig;
-	spool_abort_signal();
-	w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
-	(void)w;
-	_exit(EX_TEMPFAIL);
+	va_start(ap, fmt);
+	(void)vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (errnum >= 0)
+		util_errf(sub->err, sizeof(sub->err), "%s: %s", msg,
+		    strerror(errnum));
+	else
+		util_errf(sub->err, sizeof(sub->err), "%s", msg);
+	sub->smtp = smtp;
+	return st;
 }
 
-static int
-enqueue(const struct opts *o)
+/*
+ * The message pipeline: reads one message from r and writes it durably
+ * to the spool with sub's envelope (plus its -t recipients). On failure
+ * nothing of the message is left in the spool, sub->err says why and
+ * sub->smtp gives the SMTP reply code and enhanced status for it. The
+ * reader may be left before the end of the message.
+ */
+static enum submit_status
+submit(const struct opts *o, const struct conf *c, struct spool *s,
+    struct reader *r, struct submission *sub)
 {
-	struct addrlist rcpts = ADDRLIST_INIT, arg = ADDRLIST_INIT;
+	struct addrlist rcpts = ADDRLIST_INIT, hdr = ADDRLIST_INIT;
 	struct headers h = HEADERS_INIT;
 	struct buf body_start = BUF_INIT;
 	struct envelope e;
 	struct spool_file f;
-	struct sigaction sa;
-	struct reader r;
-	struct spool s;
-	struct conf c;
 	struct sink sk;
-	char err[1024], *sender, *q;
+	enum submit_status st = SUBMIT_QUEUED;
 	size_t i;
-	int k;
+	char *q;
 
-	/* Everything from the command line is checked before any input. */
-	if (o->fullname != NULL && util_has_ctl(o->fullname,
-	    strlen(o->fullname)))
-		fatalx(EX_USAGE, "-F: the name contains a control character");
-	if (o->sender_given && util_has_ctl(o->sender, strlen(o->sender)))
-		fatalx(EX_USAGE, "bad sender address: address contains a "
-		    "control character");
-	for (k = 0; k < o->nrcpts; k++)
-		if (addr_parse_arg(o->rcpts[k], &arg, err, sizeof(err)) == -1)
-			fatalx(EX_USAGE, "bad recipient address: %s", err);
-	load_conf(&c, o, 0);
-	sender = sender_of(o, &c);
-
-	if (spool_open(&s, c.spool_dir, true, err, sizeof(err)) == -1)
-		fatalx(EX_TEMPFAIL, "%s", err);
-
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGHUP, &sa, NULL);
-	sigaction(SIGXFSZ, &sa, NULL);
-
-	reader_init(&r, STDIN_FILENO, o->dot_ends);
-	switch (intake_headers(&r, &h, &body_start)) {
+	memset(&e, 0, sizeof(e));
+	switch (intake_headers(r, &h, &body_start)) {
 	case INTAKE_OK:
 		break;
 	case INTAKE_TOO_BIG:
-		fatalx(EX_DATAERR, "the header section is larger than %d bytes",
-		    INTAKE_MAX_HEADERS);
+		st = failed(sub, SUBMIT_DATAERR, "552 5.3.4", -1, "the header "
+		    "section is larger than %d bytes", INTAKE_MAX_HEADERS);
+		goto out;
 	case INTAKE_READ_ERROR:
-		errno = r.error;
-		fatal(EX_TEMPFAIL, "error reading the message");
+		goto input;
 	}
 
-	if (o->extract)
-		recipients_from_headers(&h, &arg);
-	for (i = 0; i < arg.n; i++) {
-		q = addr_qualify(arg.v[i], util_domain(&c));
+	if (sub->extract && recipients_from_headers(&h, &hdr, sub->err,
+	    sizeof(sub->err)) == -1) {
+		sub->smtp = "554 5.6.0";
+		st = SUBMIT_DATAERR;
+		goto out;
+	}
+	for (i = 0; i < sub->rcpts->n + hdr.n; i++) {
+		q = addr_qualify(i < sub->rcpts->n ? sub->rcpts->v[i] :
+		    hdr.v[i - sub->rcpts->n], util_domain(c));
 		addrlist_add_unique(&rcpts, q);
 		free(q);
 	}
-	addrlist_free(&arg);
-	if (rcpts.n == 0)
-		fatalx(EX_DATAERR, "no recipients: name them on the command "
-		    "line or use -t with To:, Cc: or Bcc: headers");
+	if (rcpts.n == 0) {
+		st = failed(sub, SUBMIT_DATAERR, "554 5.5.1", -1, "no "
+		    "recipients: name them on the command line or use -t "
+		    "with To:, Cc: or Bcc: headers");
+		goto out;
+	}
 	headers_remove(&h, "Bcc");
 	headers_remove(&h, "Resent-Bcc");
 
-	memset(&e, 0, sizeof(e));
 	e.arrival = time(NULL);
-	e.sender = sender;
+	e.sender = xstrdup(sub->sender);
 	for (i = 0; i < rcpts.n; i++)
 		envelope_add_rcpt(&e, rcpts.v[i]);
-	addrlist_free(&rcpts);
 
-	if (spool_create(&s, &f, &e) == -1)
-		fatal(EX_TEMPFAIL, "cannot create a file in %s/tmp", c.spool_dir);
+	if (spool_create(s, &f, &e) == -1) {
+		st = failed(sub, SUBMIT_TEMPFAIL, "451 4.3.0", errno,
+		    "cannot create a file in %s/tmp", c->spool_dir);
+		goto out;
+	}
 	log_set_atfatal(spool_abort_signal);
-	complete_headers(&h, o, &c, sender, f.qid);
+	complete_headers(&h, o, c, sub->sender, sub->own_sender, f.qid);
 	sk.f = &f;
 	sk.error = 0;
 	for (i = 0; i < h.n && sk.error == 0; i++)
@@ -462,34 +535,250 @@ enqueue(const struct opts *o)
 		sink_write(&sk, "\n", 1);
 	if (sk.error == 0 && body_start.len > 0)
 		sink_write(&sk, body_start.data, body_start.len);
-	if (sk.error == 0 && intake_body(&r, sink_write, &sk) == -1 &&
+	if (sk.error == 0 && intake_body(r, sink_write, &sk) == -1 &&
 	    sk.error == 0) {
-		spool_abort(&s, &f);
-		errno = r.error;
-		fatal(EX_TEMPFAIL, "error reading the message");
+		spool_abort(s, &f);
+		log_set_atfatal(NULL);
+		goto input;
 	}
 	if (sk.error != 0) {
-		spool_abort(&s, &f);
-		errno = sk.error;
-		fatal(EX_TEMPFAIL, "cannot write to the spool %s", c.spool_dir);
-	}
-	if (spool_commit(&s, &f) == -1)
-		fatal(EX_TEMPFAIL, "cannot commit the message to %s",
-		    c.spool_dir);
+		spool_abort(s, &f);
+		st = failed(sub, SUBMIT_TEMPFAIL, "451 4.3.0", sk.error,
+		    "cannot write to the spool %s", c->spool_dir);
+	} else if (spool_commit(s, &f) == -1)
+		st = failed(sub, SUBMIT_TEMPFAIL, "451 4.3.0", errno,
+		    "cannot commit the message to %s", c->spool_dir);
+	else
+		memcpy(sub->qid, f.qid, sizeof(sub->qid));
 	log_set_atfatal(NULL);
+	goto out;
 
-	if (o->verbose)
-		fprintf(stderr, "%s: queued as %s\n", log_progname(), f.qid);
-	if (!o->queue_only)
-		start_delivery(o, f.qid);
-
-	reader_free(&r);
+input:
+	if (r->truncated)
+		st = failed(sub, SUBMIT_INPUT, "451 4.3.0", -1, "the input "
+		    "ended inside DATA; the message was not queued");
+	else
+		st = failed(sub, SUBMIT_INPUT, "451 4.3.0", r->error,
+		    "error reading the message");
+out:
+	addrlist_free(&rcpts);
+	addrlist_free(&hdr);
 	headers_free(&h);
 	buf_free(&body_start);
 	envelope_free(&e);
+	return st;
+}
+
+/* -bs: messages answered with 250 before the signal are queued. */
+static volatile sig_atomic_t in_session;
+
+/* Async-signal-safe: remove the partial message, say so, exit 75. */
+static void
+on_signal(int sig)
+{
+	static const char msg[] =
+	    "sendmail: interrupted by a signal; the message was not queued\n";
+	static const char smsg[] = "sendmail: interrupted by a signal; the "
+	    "message in progress was not queued\n";
+	ssize_t w;
+
+	(void)sig;
+	spool_abort_signal();
+	if (in_session)
+		w = write(STDERR_FILENO, smsg, sizeof(smsg) - 1);
+	else
+		w = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+	(void)w;
+	_exit(EX_TEMPFAIL);
+}
+
+static void
+catch_signals(bool session)
+{
+	struct sigaction sa;
+
+	in_session = session;
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, NULL);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGHUP, &sa, NULL);
+	sigaction(SIGXFSZ, &sa, NULL);
+}
+
+static int
+enqueue(const struct opts *o)
+{
+	struct addrlist arg = ADDRLIST_INIT;
+	struct submission sub;
+	struct reader r;
+	struct spool s;
+	struct conf c;
+	char err[1024], *sender;
+	int k;
+
+	/* Everything from the command line is checked before any input. */
+	check_cmdline(o);
+	for (k = 0; k < o->nrcpts; k++)
+		if (addr_parse_arg(o->rcpts[k], &arg, err, sizeof(err)) == -1)
+			fatalx(EX_USAGE, "bad recipient address: %s", err);
+	if (load_conf(&c, o, 0, err, sizeof(err)) == -1)
+		fatalx(EX_CONFIG, "%s", err);
+	sender = sender_of(o, &c);
+
+	if (spool_open(&s, c.spool_dir, true, err, sizeof(err)) == -1)
+		fatalx(EX_TEMPFAIL, "%s", err);
+	catch_signals(false);
+
+	memset(&sub, 0, sizeof(sub));
+	sub.sender = sender;
+	sub.own_sender = !o->sender_given;
+	sub.rcpts = &arg;
+	sub.extract = o->extract;
+	reader_init(&r, STDIN_FILENO, o->dot_ends);
+	switch (submit(o, &c, &s, &r, &sub)) {
+	case SUBMIT_QUEUED:
+		break;
+	case SUBMIT_DATAERR:
+		fatalx(EX_DATAERR, "%s", sub.err);
+	case SUBMIT_TEMPFAIL:
+	case SUBMIT_INPUT:
+		fatalx(EX_TEMPFAIL, "%s", sub.err);
+	}
+
+	if (o->verbose)
+		fprintf(stderr, "%s: queued as %s\n", log_progname(), sub.qid);
+	if (!o->queue_only)
+		start_delivery(o, &sub.qid, 1);
+
+	reader_free(&r);
+	addrlist_free(&arg);
+	free(sender);
 	spool_close(&s);
 	conf_free(&c);
 	return EX_OK;
+}
+
+/* smtpd's submit function: one DATA of a -bs session into the spool. */
+static void
+bs_submit(void *arg, const struct smtpd_txn *t, struct reader *r,
+    char *reply)
+{
+	struct bs_session *bs = arg;
+	struct addrlist rcpts;
+	struct submission sub;
+
+	memset(&sub, 0, sizeof(sub));
+	rcpts.v = t->rcpts;
+	rcpts.n = t->nrcpts;
+	sub.sender = t->sender;
+	sub.own_sender = t->sender[0] != '\0' && addr_equal(t->sender,
+	    bs->own);
+	sub.rcpts = &rcpts;
+	sub.extract = false;
+	switch (submit(bs->o, bs->c, bs->s, r, &sub)) {
+	case SUBMIT_QUEUED:
+		bs->qids = xreallocarray(bs->qids, bs->nqids + 1,
+		    sizeof(*bs->qids));
+		memcpy(bs->qids[bs->nqids++], sub.qid, sizeof(sub.qid));
+		if (bs->o->verbose)
+			fprintf(stderr, "%s: queued as %s\n", log_progname(),
+			    sub.qid);
+		(void)snprintf(reply, SMTPD_REPLY_MAX, "250 2.0.0 Ok: queued "
+		    "as %s", sub.qid);
+		break;
+	case SUBMIT_DATAERR:
+	case SUBMIT_TEMPFAIL:
+		/* a long reason is cut: the reply stays one sane line */
+		util_errf(reply, SMTPD_REPLY_MAX, "%s Error: %s", sub.smtp,
+		    sub.err);
+		break;
+	case SUBMIT_INPUT:
+		break;		/* the session ends without a reply */
+	}
+}
+
+/*
+ * sendmail -bs: an SMTP session on standard input and output. The
+ * envelope sender of each message is its MAIL FROM (-f and -r are
+ * checked but not used). Every message is in the spool before its 250
+ * reply; after the session one delivery attempt covers all of them.
+ */
+static int
+mode_smtp(const struct opts *o)
+{
+	struct smtpd_params p;
+	struct bs_session bs;
+	struct spool s;
+	struct conf c;
+	enum smtpd_end end;
+	char err[1024];
+	int error, ex = EX_OK;
+
+	if (o->nrcpts > 0 || o->extract)
+		usage("-bs takes its recipients from RCPT TO: no recipient "
+		    "arguments and no -t");
+	check_cmdline(o);
+	/* a client that cannot be served still gets an SMTP reply */
+	if (load_conf(&c, o, 0, err, sizeof(err)) == -1) {
+		(void)smtpd_refuse(STDOUT_FILENO, "421 4.3.5", "postern: "
+		    "configuration error; service not available");
+		fatalx(EX_CONFIG, "%s", err);
+	}
+	if (spool_open(&s, c.spool_dir, true, err, sizeof(err)) == -1) {
+		(void)smtpd_refuse(STDOUT_FILENO, "421 4.3.0", err);
+		fatalx(EX_TEMPFAIL, "%s", err);
+	}
+	catch_signals(true);
+	/* a client gone away is an EPIPE to handle, not a signal to die of */
+	signal(SIGPIPE, SIG_IGN);
+
+	memset(&bs, 0, sizeof(bs));
+	bs.o = o;
+	bs.c = &c;
+	bs.s = &s;
+	bs.own = addr_qualify(util_username(), util_domain(&c));
+	memset(&p, 0, sizeof(p));
+	p.infd = STDIN_FILENO;
+	p.outfd = STDOUT_FILENO;
+	p.hostname = c.helo_name != NULL ? c.helo_name : util_fqdn();
+	p.domain = util_domain(&c);
+	p.submit = bs_submit;
+	p.arg = &bs;
+	end = smtpd_run(&p, &error);
+	if (o->verbose)
+		fprintf(stderr, "%s: SMTP session ended (%s), %zu message%s "
+		    "queued\n", log_progname(), smtpd_end_names[end], bs.nqids,
+		    bs.nqids == 1 ? "" : "s");
+
+	if (bs.nqids > 0 && !o->queue_only)
+		start_delivery(o, bs.qids, bs.nqids);
+	switch (end) {
+	case SMTPD_END_QUIT:
+	case SMTPD_END_EOF:
+		break;
+	case SMTPD_END_DATA_EOF:
+		log_warnx("the input ended inside DATA; that message was not "
+		    "queued");
+		ex = EX_TEMPFAIL;
+		break;
+	case SMTPD_END_READ_ERROR:
+		errno = error;
+		log_warn("error reading the SMTP session");
+		ex = EX_TEMPFAIL;
+		break;
+	case SMTPD_END_WRITE_ERROR:
+		errno = error;
+		log_warn("cannot write the SMTP replies");
+		ex = EX_IOERR;
+		break;
+	}
+	free(bs.own);
+	free(bs.qids);
+	spool_close(&s);
+	conf_free(&c);
+	return ex;
 }
 
 /*
@@ -517,14 +806,20 @@ postern_path(void)
 	return PST_SBINDIR "/postern";
 }
 
-/* Replaces this process with "postern [-C FILE] flush [-v] [QID]". */
+/*
+ * Replaces this process with "postern [-C FILE] flush [-v] [QID ...]";
+ * more than FLUSH_MAX_QIDS queue IDs flush the whole queue instead.
+ */
 static void
-run_postern(const struct opts *o, const char *cmd, const char *qid,
-    bool verbose)
+run_postern(const struct opts *o, const char *cmd, char (*qids)[QID_LEN + 1],
+    size_t nqids, bool verbose)
 {
-	const char *argv[8];
-	int n = 0;
+	const char **argv;
+	size_t i, n = 0;
 
+	if (nqids > FLUSH_MAX_QIDS)
+		nqids = 0;
+	argv = xreallocarray(NULL, nqids + 6, sizeof(*argv));
 	argv[n++] = "postern";
 	if (o->config != NULL) {
 		argv[n++] = "-C";
@@ -533,22 +828,23 @@ run_postern(const struct opts *o, const char *cmd, const char *qid,
 	argv[n++] = cmd;
 	if (verbose)
 		argv[n++] = "-v";
-	if (qid != NULL)
-		argv[n++] = qid;
+	for (i = 0; i < nqids; i++)
+		argv[n++] = qids[i];
 	argv[n] = NULL;
 	execv(postern_path(), (char *const *)argv);
 	fatal(EX_UNAVAILABLE, "cannot run %s", postern_path());
 }
 
 /*
- * The attempt right after enqueue. With -v it runs in the foreground and
- * shows the dialogue; otherwise it runs detached, its output to
- * /dev/null, so that callers reading our output or waiting for our
- * children (popen, PHP) are not held up. Either way the exit status is
- * already decided: the message is in the queue.
+ * The attempt right after enqueue (of one message, or of a -bs session's
+ * messages). With -v it runs in the foreground and shows the dialogue on
+ * stderr; otherwise it runs detached, its output to /dev/null, so that
+ * callers reading our output or waiting for our children (popen, PHP)
+ * are not held up. Either way the exit status is already decided: the
+ * messages are in the queue.
  */
 static void
-start_delivery(const struct opts *o, const char *qid)
+start_delivery(const struct opts *o, char (*qids)[QID_LEN + 1], size_t n)
 {
 	pid_t pid;
 	int fd, status;
@@ -557,6 +853,15 @@ start_delivery(const struct opts *o, const char *qid)
 	if ((pid = fork()) == -1)
 		return;		/* the next flush or the daemon will do it */
 	if (pid == 0) {
+		signal(SIGPIPE, SIG_DFL);	/* exec keeps SIG_IGN */
+		if (o->verbose && o->mode == MODE_SMTP &&
+		    (fd = open("/dev/null", O_RDONLY)) != -1) {
+			/* stdout is the client's: the dialogue to stderr */
+			dup2(fd, STDIN_FILENO);
+			dup2(STDERR_FILENO, STDOUT_FILENO);
+			if (fd > STDERR_FILENO)
+				close(fd);
+		}
 		if (!o->verbose) {
 			setsid();
 			if ((fd = open("/dev/null", O_RDWR)) != -1) {
@@ -570,7 +875,7 @@ start_delivery(const struct opts *o, const char *qid)
 			if ((pid = fork()) != 0)
 				_exit(0);
 		}
-		run_postern(o, "flush", qid, o->verbose > 0);
+		run_postern(o, "flush", qids, n, o->verbose > 0);
 	}
 	while (waitpid(pid, &status, 0) == -1 && errno == EINTR)
 		;
@@ -605,10 +910,9 @@ main(int argc, char **argv)
 		/* XXX alias files arrive with the drop-in issue: none yet. */
 		return EX_OK;
 	case MODE_SMTP:
-		fatalx(EX_UNAVAILABLE, "-bs (SMTP on standard input) is not "
-		    "implemented yet");
+		return mode_smtp(&o);
 	case MODE_QUEUE:
-		run_postern(&o, "flush", NULL, o.verbose > 0);
+		run_postern(&o, "flush", NULL, 0, o.verbose > 0);
 	case MODE_DELIVER:
 		break;
 	}

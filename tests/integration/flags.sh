@@ -86,7 +86,7 @@ expect_rc "newaliases stays newaliases" 0 $NEWALIASES -C "$T/conf" -bm root
 [ "$(qcount)" -eq "$n" ] && pass "newaliases never queues" || fail "newaliases never queues"
 expect_rc "mailq stays mailq" 0 $MAILQ -C "$T/conf" -bm root
 grep -q '^-Queue ID-' "$T/out" && [ "$(qcount)" -eq "$n" ] && pass "mailq never queues" || fail "mailq never queues"
-expect_rc "-bs not implemented yet" 69 $SM -bs
+expect_rc "-bs with empty input" 0 $SM -bs -odq
 expect_rc "-q runs a flush" 0 $SM -q
 grep -q 'no smarthost configured' "$T/spool/status" && pass "-q reached the delivery program" || fail "-q reached the delivery program"
 expect_rc "-q30m runs a flush" 0 $SM -q30m

@@ -119,6 +119,120 @@ test_reader(void)
 	buf_free(&out);
 }
 
+/*
+ * SMTP DATA: the message, what the next reader_line() calls see after it
+ * ("|" after each line), and whether the input was cut short.
+ */
+static void
+smtp_data(const char *in, size_t len, size_t chunk, struct buf *msg,
+    struct buf *rest, bool *truncated)
+{
+	struct buf line = BUF_INIT;
+	struct reader r;
+	char tmp[5];
+	ssize_t n;
+	bool toolong;
+	int fd = feed(in, len, chunk);
+
+	reader_init(&r, fd, false);
+	reader_smtp_data(&r);
+	while ((n = reader_read(&r, tmp, sizeof(tmp))) > 0)
+		buf_add(msg, tmp, (size_t)n);
+	*truncated = r.truncated;
+	if (n == 0)
+		while (reader_line(&r, &line, 100, &toolong) == 1) {
+			buf_add(rest, line.data, line.len);
+			buf_addch(rest, '|');
+		}
+	buf_free(&line);
+	reader_free(&r);
+	close(fd);
+	while (wait(NULL) > 0)
+		;
+}
+
+static void
+test_smtp_data(void)
+{
+	static const struct {
+		const char *name, *in, *want, *rest;
+		bool truncated;
+	} cases[] = {
+		{ "CRLF dot ends", "a\r\n.\r\nQUIT\r\n", "a\n", "QUIT|",
+		    false },
+		{ "LF dot ends", "a\n.\nQUIT\n", "a\n", "QUIT|", false },
+		{ "empty message", ".\r\nNOOP\r\nQUIT\r\n", "", "NOOP|QUIT|",
+		    false },
+		{ "leading dot removed", "..a\r\n.b\r\n.\r\n", ".a\nb\n", "",
+		    false },
+		{ "double dot line", "a\r\n..\r\n.\r\n", "a\n.\n", "", false },
+		{ "triple dot line", "...\r\n.\r\n", "..\n", "", false },
+		{ "dot mid-line kept", "a.\r\nb..\r\n.\r\n", "a.\nb..\n", "",
+		    false },
+		{ "dot CR x", "a\r\n.\rx\r\n.\r\n", "a\n\rx\n", "", false },
+		{ "dot CR CR LF", ".\r\r\n.\r\n", "\r\n", "", false },
+		{ "bare CR kept", "a\rb\r\n.\r\n", "a\rb\n", "", false },
+		{ "8-bit kept", "\xff\xc3\xa9\r\n.\r\n", "\xff\xc3\xa9\n", "",
+		    false },
+		{ "dot line after no EOL", "a\r\n.\r\nx", "a\n", "", false },
+		{ "EOF: truncated", "a\r\n", "", "", true },
+		{ "EOF after dot", "a\r\n.", "", "", true },
+		{ "EOF after dot CR", "a\r\n.\r", "", "", true },
+		{ "EOF after double dot", "a\r\n..\r\n", "", "", true },
+		{ "EOF at once", "", "", "", true },
+	};
+	struct buf msg = BUF_INIT, rest = BUF_INIT;
+	size_t i, chunk, len;
+	bool trunc;
+	int bad;
+
+	T_GROUP("smtp data");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		len = strlen(cases[i].in);
+		bad = 0;
+		for (chunk = 1; chunk <= (len ? len : 1); chunk++) {
+			buf_reset(&msg);
+			buf_reset(&rest);
+			smtp_data(cases[i].in, len, chunk, &msg, &rest, &trunc);
+			if (trunc != cases[i].truncated ||
+			    (!trunc && (strcmp(msg.data, cases[i].want) != 0 ||
+			    strcmp(rest.data, cases[i].rest) != 0)))
+				bad++;
+		}
+		T_INTEQ(bad, 0, cases[i].name);
+	}
+	buf_free(&msg);
+	buf_free(&rest);
+}
+
+static void
+test_lines(void)
+{
+	static const char in[] =
+	    "abc\r\n12345678\nx\ry\r\n123456789\r\n\r\nend";
+	struct buf line = BUF_INIT, all = BUF_INIT;
+	struct reader r;
+	bool toolong;
+	int fd, rv;
+
+	T_GROUP("command lines");
+	fd = feed(in, sizeof(in) - 1, 3);
+	reader_init(&r, fd, true);
+	while ((rv = reader_line(&r, &line, 8, &toolong)) == 1) {
+		buf_addstr(&all, toolong ? "LONG" : line.data);
+		buf_addch(&all, '|');
+	}
+	T_INTEQ(rv, 0, "EOF");
+	T_STREQ(all.data, "abc|12345678|x\ry|LONG||",
+	    "CRLF, LF, inner CR, too long, empty, partial last line dropped");
+	reader_free(&r);
+	close(fd);
+	while (wait(NULL) > 0)
+		;
+	buf_free(&line);
+	buf_free(&all);
+}
+
 static enum intake_status
 headers_of(const char *in, struct headers *h, struct buf *body,
     struct buf *rest)
@@ -227,6 +341,8 @@ main(void)
 {
 	signal(SIGPIPE, SIG_IGN);
 	test_reader();
+	test_smtp_data();
+	test_lines();
 	test_headers();
 	return t_done();
 }
