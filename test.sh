@@ -8,7 +8,8 @@ set -eu
 cd "$(dirname "$0")"
 TOP=$(pwd)
 PKGS="build-essential autoconf automake pkg-config libssl-dev ca-certificates
-      python3 python3-aiosmtpd strace git openssl passwd util-linux procps"
+      python3 python3-aiosmtpd strace git openssl passwd util-linux procps
+      php-cli php-symfony-mailer s-nail cron time"
 . ./tests/tools/deps.sh
 . ./tests/tools/build.sh
 echo "building build/ and build-asan/ ..."
