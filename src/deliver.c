@@ -11,13 +11,16 @@
  *
  * A bounce is queued (durably) before the failed recipients are marked,
  * so a crash may at worst queue a bounce twice, never lose one.
+ *
+ * A message on hold (a "hold" line in its state file, set by postern hold
+ * under the same lock) is neither delivered nor expired by any pass; its
+ * time on hold does not count toward queue_lifetime (envelope_age).
  */
 #include "config.h"
 
 #include <sys/file.h>
 #include <sys/stat.h>
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -444,27 +447,22 @@ static int
 lock_message(struct spool *sp, const char *qid, int *fdp,
     struct envelope *e, char *err, size_t errlen)
 {
-	struct stat st;
 	int fd;
 
-	*fdp = -1;
-	fd = openat(sp->queuefd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd == -1)
-		return 1;
-	if (flock(fd, LOCK_EX | LOCK_NB) == -1) {
-		close(fd);
+	switch (queue_lock(sp, qid, 0, fdp)) {
+	case QUEUE_LOCKED:
+		break;
+	case QUEUE_BUSY:
 		return 2;
-	}
-	/* delivered and removed between our open() and flock() */
-	if (fstat(fd, &st) == -1 || st.st_nlink == 0) {
-		close(fd);
+	default:
 		return 1;
 	}
+	fd = *fdp;
 	if (queue_read(sp, qid, fd, e, err, errlen) == -1) {
 		close(fd);
+		*fdp = -1;
 		return errno == ENOENT ? 1 : 3;
 	}
-	*fdp = fd;
 	return 0;
 }
 
@@ -499,11 +497,20 @@ finish(const struct conf *c, struct spool *sp, struct session *s,
 		}
 	}
 	if (envelope_pending(e) == 0) {
-		if (queue_remove(sp, qid) == -1)
-			log_mail(LOG_ERR, "%s: cannot remove: %s", qid,
-			    strerror(errno));
-		else
+		if (queue_remove(sp, qid) == 0) {
 			ds->delivered++;
+			return;
+		}
+		log_mail(LOG_ERR, "%s: cannot remove: %s", qid,
+		    strerror(errno));
+		/*
+		 * Record that nobody is pending, or the next pass would
+		 * send it again to recipients it has reached; that pass (or
+		 * postern cleanup) removes it.
+		 */
+		if (queue_write_state(sp, qid, e) == -1)
+			log_mail(LOG_ERR, "%s: cannot write the delivery "
+			    "state: %s", qid, strerror(errno));
 		return;
 	}
 	if (queue_write_state(sp, qid, e) == -1)
@@ -652,13 +659,11 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	struct session s;
 	struct qstatus st;
 	struct envelope e;
-	struct dirent *de;
 	char **names = NULL, err[512];
-	size_t n = 0, cap = 0, i;
+	size_t n = 0, i;
 	time_t now = time(NULL);
 	bool hold_off = false;
-	DIR *d;
-	int dfd, fd, rv;
+	int fd, rv;
 
 	memset(ds, 0, sizeof(*ds));
 	memset(&s, 0, sizeof(s));
@@ -673,27 +678,10 @@ deliver_pass(const struct conf *c, struct spool *sp,
 				names[n++] = xstrdup(o->only[i]);
 	} else {
 		spool_purge(sp, 60);
-		/* the names only; queue IDs sort by arrival */
-		if ((dfd = dup(sp->queuefd)) == -1 ||
-		    (d = fdopendir(dfd)) == NULL) {
+		if (queue_names(sp, &names, &n) == -1) {
 			log_warn("cannot read %s/queue", sp->dir);
-			if (dfd != -1)
-				close(dfd);
 			return -1;
 		}
-		/* a dup()ed descriptor shares the offset of the last pass */
-		rewinddir(d);
-		while ((de = readdir(d)) != NULL) {
-			if (!qid_valid(de->d_name))
-				continue;
-			if (n == cap) {
-				cap = cap ? cap * 2 : 256;
-				names = xreallocarray(names, cap,
-				    sizeof(*names));
-			}
-			names[n++] = xstrdup(de->d_name);
-		}
-		closedir(d);
 	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_name);
@@ -718,7 +706,13 @@ deliver_pass(const struct conf *c, struct spool *sp,
 		now = time(NULL);
 		if (envelope_pending(&e) == 0)
 			finish(c, sp, NULL, names[i], fd, &e, NULL, 0, ds);
-		else if (now - e.arrival >= (time_t)c->queue_lifetime)
+		else if (e.hold_since != 0) {
+			/* on hold: neither delivered nor expired until
+			   released; not a retry the daemon waits for */
+			if (o->only != NULL)
+				log_mail(LOG_INFO, "%s: on hold, not delivered",
+				    names[i]);
+		} else if (envelope_age(&e, now) >= (time_t)c->queue_lifetime)
 			expire(c, sp, names[i], fd, &e, ds);
 		else if (hold_off || s.failed ||
 		    (!o->ignore_backoff && e.next_attempt > now)) {

@@ -87,6 +87,12 @@ envelope_format_state(const struct envelope *e, struct buf *b)
 	buf_printf(b, "attempts %u\n", e->attempts);
 	buf_printf(b, "last-attempt %lld\n", (long long)e->last_attempt);
 	buf_printf(b, "next-attempt %lld\n", (long long)e->next_attempt);
+	/* written only when set, so that a state file without them reads
+	   the same in a version that knows nothing of holding */
+	if (e->hold_since != 0)
+		buf_printf(b, "hold %lld\n", (long long)e->hold_since);
+	if (e->held != 0)
+		buf_printf(b, "held %lld\n", (long long)e->held);
 	if (e->error != NULL)
 		add_text(b, "error", e->error);
 	for (i = 0; i < e->nrcpts; i++) {
@@ -269,6 +275,8 @@ envelope_parse_state(struct envelope *e, const char *p, size_t len,
 			e->attempts = st.attempts;
 			e->last_attempt = st.last_attempt;
 			e->next_attempt = st.next_attempt;
+			e->hold_since = st.hold_since;
+			e->held = st.held;
 			e->error = st.error;
 			return 0;
 		}
@@ -284,6 +292,16 @@ envelope_parse_state(struct envelope *e, const char *p, size_t len,
 			if (parse_num(line + 13, n - 13, 0, INT64_MAX, &v) == -1)
 				goto badline;
 			st.next_attempt = (time_t)v;
+		} else if (KEYIS(line, n, "hold ")) {
+			if (st.hold_since != 0 || parse_num(line + 5, n - 5, 1,
+			    INT64_MAX, &v) == -1)
+				goto badline;
+			st.hold_since = (time_t)v;
+		} else if (KEYIS(line, n, "held ")) {
+			if (st.held != 0 || parse_num(line + 5, n - 5, 1,
+			    INT64_MAX, &v) == -1)
+				goto badline;
+			st.held = (time_t)v;
 		} else if (KEYIS(line, n, "error ")) {
 			if (st.error != NULL || util_has_ctl(line + 6, n - 6))
 				goto badline;
@@ -321,6 +339,16 @@ envelope_pending(const struct envelope *e)
 		if (e->rcpts[i].state == RCPT_PENDING)
 			n++;
 	return n;
+}
+
+time_t
+envelope_age(const struct envelope *e, time_t now)
+{
+	time_t age = now - e->arrival - e->held;
+
+	if (e->hold_since != 0 && now > e->hold_since)
+		age -= now - e->hold_since;
+	return age;
 }
 
 static void

@@ -18,6 +18,8 @@
  *	attempts 2
  *	last-attempt 1764135400
  *	next-attempt 1764135700
+ *	hold 1764135800		(on hold since then; only while held)
+ *	held 3600			(seconds spent on hold before; if not 0)
  *	error connect to smtp.example.org: Connection refused
  *	rcpt sent a@example.org
  *	rcpt failed b@example.org
@@ -64,6 +66,9 @@ struct envelope {
 	unsigned	 attempts;
 	time_t		 last_attempt;
 	time_t		 next_attempt;
+	time_t		 hold_since;	/* on hold since then; 0: not held */
+	time_t		 held;		/* seconds on hold before, which do
+					   not count toward queue_lifetime */
 	char		*error;		/* owned; NULL: none */
 };
 
@@ -102,6 +107,12 @@ int	 envelope_parse_state(struct envelope *e, const char *p, size_t len,
 
 /* Recipients still pending. */
 size_t	 envelope_pending(const struct envelope *);
+
+/*
+ * How long the message has been in the queue at now for queue_lifetime:
+ * its age less the time it spent on hold (a held message does not age).
+ */
+time_t	 envelope_age(const struct envelope *, time_t now);
 
 /* NULL-safe; frees every field and zeroes e. */
 void	 envelope_free(struct envelope *);

@@ -6,6 +6,7 @@
  */
 #include "config.h"
 
+#include <sys/file.h>
 #include <sys/stat.h>
 
 #include <dirent.h>
@@ -24,10 +25,14 @@
 #include "util.h"
 
 #define HEAD_CHUNK	4096
+#define LOCK_POLL_MS	50
 
 static int	read_head(int, struct buf *);
 static int	read_all(int, struct buf *, size_t);
 static int	cmp_entry(const void *, const void *);
+static int	cmp_name(const void *, const void *);
+static void	json_str(struct buf *, const char *);
+static void	json_time(struct buf *, time_t);
 
 /* Reads until the head's empty line is in b (or EOF / the cap). */
 static int
@@ -79,6 +84,101 @@ read_all(int fd, struct buf *b, size_t max)
 			return -1;
 		}
 	}
+}
+
+enum queue_lock
+queue_lock(struct spool *s, const char *qid, int wait_ms, int *fdp)
+{
+	struct timespec pause = { 0, LOCK_POLL_MS * 1000000L };
+	struct stat st;
+	int fd, waited = 0, saved;
+
+	*fdp = -1;
+	fd = openat(s->queuefd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd == -1)
+		return errno == ENOENT ? QUEUE_GONE : QUEUE_ERROR;
+	/*
+	 * Polled rather than a blocking flock() under alarm(): no signal
+	 * handling, and a holder that never lets go costs wait_ms at most.
+	 */
+	while (flock(fd, LOCK_EX | LOCK_NB) == -1) {
+		if (errno == EINTR)
+			continue;
+		if (errno != EWOULDBLOCK) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return QUEUE_ERROR;
+		}
+		if (waited >= wait_ms) {
+			close(fd);
+			return QUEUE_BUSY;
+		}
+		nanosleep(&pause, NULL);
+		waited += LOCK_POLL_MS;
+	}
+	/* finished and removed by the holder we waited for */
+	if (fstat(fd, &st) == -1 || st.st_nlink == 0) {
+		close(fd);
+		return QUEUE_GONE;
+	}
+	*fdp = fd;
+	return QUEUE_LOCKED;
+}
+
+static int
+cmp_name(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+int
+queue_names(struct spool *s, char ***namesp, size_t *np)
+{
+	struct dirent *de;
+	char **names = NULL;
+	size_t n = 0, cap = 0;
+	DIR *d;
+	int dfd, saved;
+
+	*namesp = NULL;
+	*np = 0;
+	if ((dfd = dup(s->queuefd)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	/* a dup()ed descriptor shares the offset of the last reader */
+	rewinddir(d);
+	while ((de = readdir(d)) != NULL) {
+		if (!qid_valid(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		names[n++] = xstrdup(de->d_name);
+	}
+	closedir(d);
+	/* queue IDs sort by arrival */
+	if (n > 1)
+		qsort(names, n, sizeof(*names), cmp_name);
+	*namesp = names;
+	*np = n;
+	return 0;
+}
+
+void
+queue_names_free(char **names, size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
 }
 
 int
@@ -341,6 +441,91 @@ queue_remove(struct spool *s, const char *qid)
 	return 0;
 }
 
+int
+queue_remove_finished(struct spool *s)
+{
+	struct envelope e;
+	char **names, err[256];
+	size_t n, i;
+	int fd, removed = 0;
+
+	if (queue_names(s, &names, &n) == -1)
+		return -1;
+	for (i = 0; i < n; i++) {
+		if (queue_lock(s, names[i], 0, &fd) != QUEUE_LOCKED)
+			continue;
+		if (queue_read(s, names[i], fd, &e, err, sizeof(err)) == 0) {
+			if (envelope_pending(&e) == 0 &&
+			    queue_remove(s, names[i]) == 0)
+				removed++;
+			envelope_free(&e);
+		}
+		close(fd);
+	}
+	queue_names_free(names, n);
+	if (removed > 0)
+		fsync(s->queuefd);
+	return removed;
+}
+
+const char *
+queue_last_error(const struct envelope *e, const struct qstatus *st)
+{
+	if (st != NULL && st->error[0] != '\0' && st->time >= e->arrival &&
+	    (e->error == NULL || st->time > e->last_attempt))
+		return st->error;
+	return e->error;
+}
+
+int
+queue_read_header(int fd, const struct envelope *e, struct buf *b,
+    size_t max, bool *truncated)
+{
+	char chunk[HEAD_CHUNK];
+	off_t off = e->body_offset, end = e->body_offset + e->size;
+	size_t start = b->len, i, scan;
+	ssize_t n;
+
+	*truncated = false;
+	scan = start;
+	while (off < end) {
+		n = pread(fd, chunk, (size_t)(end - off < (off_t)sizeof(chunk) ?
+		    end - off : (off_t)sizeof(chunk)), off);
+		if (n == -1) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (n == 0)
+			break;
+		off += n;
+		buf_add(b, chunk, (size_t)n);
+		/* the header section ends at its first empty line */
+		for (i = scan; i < b->len; i++) {
+			if (b->data[i] != '\n')
+				continue;
+			if (i == start || b->data[i - 1] == '\n') {
+				buf_truncate(b, i);
+				return 0;
+			}
+		}
+		scan = b->len;
+		if (b->len - start > max) {
+			/* keep whole lines */
+			i = start + max;
+			while (i > start && b->data[i - 1] != '\n')
+				i--;
+			buf_truncate(b, i);
+			*truncated = true;
+			return 0;
+		}
+	}
+	/* no body: the whole message is header; end its last line */
+	if (b->len > start && b->data[b->len - 1] != '\n')
+		buf_addch(b, '\n');
+	return 0;
+}
+
 void
 queue_print(FILE *fp, const struct qentry *v, size_t n,
     const struct qstatus *st)
@@ -348,7 +533,7 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 	struct buf b = BUF_INIT;
 	const char *err;
 	unsigned long long total = 0;
-	char when[32];
+	char when[32], id[QID_LEN + 2];
 	struct tm tm;
 	size_t i, k;
 
@@ -376,18 +561,12 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 		buf_reset(&b);
 		util_printable(&b, e->sender[0] ? e->sender : "<>",
 		    strlen(e->sender[0] ? e->sender : "<>"));
-		fprintf(fp, "%-16s %10lld %-20s  %s\n", v[i].qid,
+		/* Postfix's mark of a message on hold */
+		snprintf(id, sizeof(id), "%s%s", v[i].qid,
+		    e->hold_since != 0 ? "!" : "");
+		fprintf(fp, "%-16s %10lld %-20s  %s\n", id,
 		    (long long)e->size, when, b.data);
-		/*
-		 * The newer of the message's own last error and the last
-		 * failed session (which may never have reached the message).
-		 */
-		err = e->error;
-		if (st != NULL && st->error[0] != '\0' &&
-		    st->time >= e->arrival &&
-		    (err == NULL || st->time > e->last_attempt))
-			err = st->error;
-		if (err != NULL) {
+		if ((err = queue_last_error(e, st)) != NULL) {
 			buf_reset(&b);
 			util_printable(&b, err, strlen(err));
 			fprintf(fp, "%50s(%s)\n", "", b.data);
@@ -411,4 +590,166 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 	fprintf(fp, "-- %llu Kbytes in %zu Request%s.\n",
 	    (total + 1023) / 1024, n, n == 1 ? "" : "s");
 	buf_free(&b);
+}
+
+/*
+ * A JSON string of s, in ASCII only: '"', '\' and control characters
+ * escaped, other code points as \uXXXX (surrogate pairs above U+FFFF).
+ * UTF-8 is decoded strictly (no overlong forms, no surrogates, nothing
+ * above U+10FFFF); each byte that does not start a valid sequence
+ * becomes U+FFFD.
+ */
+static void
+json_str(struct buf *b, const char *s)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	unsigned long cp;
+	unsigned char lo, hi;
+	size_t need, k;
+
+	buf_addch(b, '"');
+	while (*u != '\0') {
+		if (*u < 0x80) {
+			if (*u == '"' || *u == '\\') {
+				buf_addch(b, '\\');
+				buf_addch(b, (char)*u);
+			} else if (*u == '\n')
+				buf_addstr(b, "\\n");
+			else if (*u == '\t')
+				buf_addstr(b, "\\t");
+			else if (*u == '\r')
+				buf_addstr(b, "\\r");
+			else if (*u < 0x20 || *u == 0x7f)
+				buf_printf(b, "\\u%04x", *u);
+			else
+				buf_addch(b, (char)*u);
+			u++;
+			continue;
+		}
+		lo = 0x80;
+		hi = 0xbf;
+		if (*u >= 0xc2 && *u <= 0xdf) {
+			need = 1;
+			cp = *u & 0x1f;
+		} else if (*u >= 0xe0 && *u <= 0xef) {
+			need = 2;
+			cp = *u & 0x0f;
+			if (*u == 0xe0)
+				lo = 0xa0;	/* no overlong forms */
+			else if (*u == 0xed)
+				hi = 0x9f;	/* no surrogates */
+		} else if (*u >= 0xf0 && *u <= 0xf4) {
+			need = 3;
+			cp = *u & 0x07;
+			if (*u == 0xf0)
+				lo = 0x90;
+			else if (*u == 0xf4)
+				hi = 0x8f;	/* nothing above U+10FFFF */
+		} else
+			goto bad;
+		for (k = 1; k <= need; k++) {
+			if (u[k] < (k == 1 ? lo : 0x80) ||
+			    u[k] > (k == 1 ? hi : 0xbf))
+				goto bad;
+			cp = (cp << 6) | (u[k] & 0x3f);
+		}
+		if (cp >= 0x10000) {
+			cp -= 0x10000;
+			buf_printf(b, "\\u%04lx\\u%04lx", 0xd800 + (cp >> 10),
+			    0xdc00 + (cp & 0x3ff));
+		} else
+			buf_printf(b, "\\u%04lx", cp);
+		u += need + 1;
+		continue;
+bad:
+		/* a NUL ends s, so u[k] above never reads past it */
+		buf_addstr(b, "\\ufffd");
+		u++;
+	}
+	buf_addch(b, '"');
+}
+
+/* "2026-11-26T05:45:43Z" */
+static void
+json_time(struct buf *b, time_t t)
+{
+	char when[32];
+	struct tm tm;
+
+	if (gmtime_r(&t, &tm) == NULL ||
+	    strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+		buf_addstr(b, "null");
+		return;
+	}
+	buf_printf(b, "\"%s\"", when);
+}
+
+int
+queue_print_json(FILE *fp, const struct qentry *v, size_t n,
+    const struct qstatus *st)
+{
+	struct buf b = BUF_INIT;
+	const char *err;
+	size_t i, k;
+	int rv = 0;
+
+	fputc('[', fp);
+	for (i = 0; i < n; i++) {
+		const struct envelope *e = &v[i].env;
+		bool damaged = v[i].damaged != NULL;
+
+		buf_reset(&b);
+		buf_addstr(&b, i == 0 ? "\n{\"id\":" : ",\n{\"id\":");
+		json_str(&b, v[i].qid);
+		buf_addstr(&b, ",\"damaged\":");
+		if (damaged)
+			json_str(&b, v[i].damaged);
+		else
+			buf_addstr(&b, "null");
+		if (damaged)
+			buf_addstr(&b, ",\"size\":null");
+		else
+			buf_printf(&b, ",\"size\":%lld", (long long)e->size);
+		buf_printf(&b, ",\"arrival\":%lld,\"arrival_iso\":",
+		    (long long)e->arrival);
+		json_time(&b, e->arrival);
+		buf_addstr(&b, ",\"sender\":");
+		if (damaged)
+			buf_addstr(&b, "null");
+		else
+			json_str(&b, e->sender);
+		buf_printf(&b, ",\"held\":%s,\"hold_since\":%lld",
+		    e->hold_since != 0 ? "true" : "false",
+		    (long long)e->hold_since);
+		buf_printf(&b, ",\"attempts\":%u,\"last_attempt\":%lld,"
+		    "\"next_attempt\":%lld,\"error\":", e->attempts,
+		    (long long)e->last_attempt, (long long)e->next_attempt);
+		if (!damaged && (err = queue_last_error(e, st)) != NULL)
+			json_str(&b, err);
+		else
+			buf_addstr(&b, "null");
+		buf_addstr(&b, ",\"recipients\":[");
+		for (k = 0; k < e->nrcpts; k++) {
+			const struct rcpt *r = &e->rcpts[k];
+
+			buf_addstr(&b, k == 0 ? "{\"address\":" :
+			    ",{\"address\":");
+			json_str(&b, r->addr);
+			buf_printf(&b, ",\"state\":\"%s\",\"reason\":",
+			    envelope_rcpt_state_names[r->state]);
+			if (r->reason != NULL)
+				json_str(&b, r->reason);
+			else
+				buf_addstr(&b, "null");
+			buf_addch(&b, '}');
+		}
+		buf_addstr(&b, "]}");
+		if (fwrite(b.data, 1, b.len, fp) != b.len)
+			rv = -1;
+	}
+	fputs(n > 0 ? "\n]\n" : "]\n", fp);
+	buf_free(&b);
+	if (ferror(fp))
+		rv = -1;
+	return rv;
 }

@@ -12,11 +12,38 @@
 #include "envelope.h"
 #include "spool.h"
 
+struct buf;
+
 struct qentry {
 	char		 qid[QID_LEN + 1];
 	struct envelope	 env;		/* empty when damaged */
 	char		*damaged;	/* owned; NULL, or why it is unreadable */
 };
+
+/*
+ * Opens queue/QID and takes its exclusive flock(), the right to change
+ * the message (deliver it, write its state, remove it). A holder that
+ * is busy is waited for up to wait_ms milliseconds (0: not at all).
+ * QUEUE_LOCKED puts the locked descriptor in *fdp (the caller closes it,
+ * which releases the lock); otherwise *fdp is -1. QUEUE_GONE also covers
+ * a message removed by its last holder while we waited.
+ */
+enum queue_lock {
+	QUEUE_LOCKED,
+	QUEUE_GONE,		/* not in the queue */
+	QUEUE_BUSY,		/* another process still holds the lock */
+	QUEUE_ERROR,		/* errno says why */
+};
+enum queue_lock queue_lock(struct spool *, const char *qid, int wait_ms,
+	    int *fdp);
+
+/*
+ * The queue IDs in queue/, sorted (that is, by arrival), without reading
+ * any file. Returns 0 with *names (caller frees with queue_names_free), or
+ * -1 with errno.
+ */
+int	 queue_names(struct spool *, char ***names, size_t *n);
+void	 queue_names_free(char **, size_t);
 
 /*
  * Reads queue/QID's head, checks the file holds exactly head + size bytes,
@@ -67,8 +94,45 @@ int	 queue_write_state(struct spool *, const char *qid,
  */
 int	 queue_remove(struct spool *, const char *qid);
 
-/* The mailq / sendmail -bp listing; st may be NULL. */
+/*
+ * Removes every message none of whose recipients is pending any more (a
+ * worker that died between its last state file and the removal leaves
+ * one), under the message's lock; a message that is busy or damaged is
+ * left alone. Returns how many were removed, or -1 with errno.
+ */
+int	 queue_remove_finished(struct spool *);
+
+/*
+ * The error to show for a message: the newer of its own last error and
+ * the last failed session (which may never have reached the message), or
+ * NULL. st may be NULL. Borrowed from e or st.
+ */
+const char *queue_last_error(const struct envelope *e,
+	    const struct qstatus *st);
+
+/*
+ * Appends to b the header section of the message open on fd (e read from
+ * it): the lines up to the empty line that ends it, LF-terminated, at
+ * most max bytes (*truncated then says so). 0, or -1 with errno.
+ */
+int	 queue_read_header(int fd, const struct envelope *e, struct buf *b,
+	    size_t max, bool *truncated);
+
+/*
+ * The mailq / sendmail -bp listing; st may be NULL. A message on hold has
+ * "!" right after its queue ID, as in Postfix.
+ */
 void	 queue_print(FILE *, const struct qentry *, size_t,
+	    const struct qstatus *st);
+
+/*
+ * The listing as one JSON document (postern list --json; spool/README.md
+ * describes it): an array with one object per message. Every string is
+ * escaped down to ASCII, so the output is valid UTF-8 JSON whatever bytes
+ * an address or a reply holds (invalid UTF-8 becomes U+FFFD). Returns 0,
+ * or -1 if writing failed.
+ */
+int	 queue_print_json(FILE *, const struct qentry *, size_t,
 	    const struct qstatus *st);
 
 #endif

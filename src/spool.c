@@ -37,6 +37,7 @@
 
 #define WBUF_SIZE	(128 * 1024)
 #define QID_TRIES	100
+#define WAKE_PREFIX	".wake."
 
 static const char qid_chars[] = "0123456789ABCDEFGHJKMNPQRSTVWXYZ";
 
@@ -394,5 +395,37 @@ spool_purge(struct spool *s, time_t min_age)
 			n++;
 	}
 	closedir(d);
+	if ((dfd = dup(s->queuefd)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		close(dfd);
+		return -1;
+	}
+	rewinddir(d);	/* the dup()ed descriptor shares its offset */
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, WAKE_PREFIX, strlen(WAKE_PREFIX)) != 0)
+			continue;
+		if (fstatat(s->queuefd, de->d_name, &st,
+		    AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+		    now - st.st_mtime >= min_age &&
+		    unlinkat(s->queuefd, de->d_name, 0) == 0)
+			n++;
+	}
+	closedir(d);
 	return n;
+}
+
+void
+spool_wake(struct spool *s)
+{
+	char name[64];
+	int fd;
+
+	snprintf(name, sizeof(name), "%s%ld", WAKE_PREFIX, (long)getpid());
+	fd = openat(s->queuefd, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC |
+	    O_NOFOLLOW, 0600);
+	if (fd == -1)
+		return;
+	close(fd);
+	unlinkat(s->queuefd, name, 0);
 }

@@ -92,9 +92,17 @@ time_t	 qid_time(const char *qid);
 
 /*
  * Removes tmp/ files older than min_age seconds whose writer is gone (the
- * writer holds a lock for its whole life), and state/ files without a
- * queue file. Returns the number of files removed, or -1 with errno.
+ * writer holds a lock for its whole life), state/ files without a queue
+ * file, and wake-up files (spool_wake) older than min_age that a crash
+ * left in queue/. Returns the number of files removed, or -1 with errno.
  */
 int	 spool_purge(struct spool *, time_t min_age);
+
+/*
+ * Wakes a running daemon, which watches queue/ for new names, without
+ * adding a message: creates and at once removes queue/.wake.PID. Every
+ * reader of queue/ ignores names that are not queue IDs. Best effort.
+ */
+void	 spool_wake(struct spool *);
 
 #endif
