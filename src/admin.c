@@ -1008,6 +1008,9 @@ cmd_daemon(struct conf *c, struct spool *s, int argc, char **argv)
 			usage("unknown daemon option");
 		o.verbose = true;
 	}
+	if (optind < argc)
+		usage("daemon takes no arguments");
+	o.stop = &stop;
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigemptyset(&sa.sa_mask);

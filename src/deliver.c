@@ -82,7 +82,7 @@ static void	finish(const struct conf *, struct spool *, struct session *,
 		    const char *, int, struct envelope *, size_t *, size_t,
 		    struct deliver_stats *);
 static void	expire(const struct conf *, struct spool *, const char *, int,
-		    struct envelope *, struct deliver_stats *);
+		    struct envelope *, const char *, struct deliver_stats *);
 static void	deliver_message(struct session *, struct spool *,
 		    const char *, int, struct envelope *,
 		    struct deliver_stats *);
@@ -352,8 +352,12 @@ session_open(struct session *s)
 		    hp->host, (int)c->connect_timeout * 1000, err,
 		    sizeof(err)) == -1)
 			smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
-		else
+		else {
+			if (s->opts->verbose && conn_tls_info(s->conn))
+				fprintf(stderr, "TLS: %s\n",
+				    conn_tls_info(s->conn));
 			pump(s, tmo);
+		}
 		while (s->c.state == SMTP_TLS) {
 			/* bytes after the 220 were sent in clear text: an
 			   injection attempt (CVE-2011-0411 and relatives) */
@@ -385,7 +389,8 @@ session_open(struct session *s)
 		log_mail(LOG_INFO, "%s (%s)", s->c.error,
 		    smtp_fail_names[s->c.fail]);
 		session_close(s);
-		if (s->fail == SMTP_FAIL_AUTH || s->fail == SMTP_FAIL_PROTOCOL)
+		/* the account is the same everywhere: no failover for AUTH */
+		if (s->fail == SMTP_FAIL_AUTH)
 			break;
 	}
 	s->failed = true;
@@ -521,10 +526,14 @@ finish(const struct conf *c, struct spool *sp, struct session *s,
 		ds->next_due = e->next_attempt;
 }
 
-/* Lifetime over: every pending recipient fails, the sender hears. */
+/*
+ * Lifetime over: every pending recipient fails, the sender hears. The
+ * last error is the recipient's, else the message's, else that of the
+ * last failed session (a message may never have reached the smarthost).
+ */
 static void
 expire(const struct conf *c, struct spool *sp, const char *qid, int fd,
-    struct envelope *e, struct deliver_stats *ds)
+    struct envelope *e, const char *session_error, struct deliver_stats *ds)
 {
 	struct buf b = BUF_INIT;
 	size_t *failed, nfailed = 0, i;
@@ -548,9 +557,12 @@ expire(const struct conf *c, struct spool *sp, const char *qid, int fd,
 			buf_printf(&b, "%u second%s", c->queue_lifetime,
 			    c->queue_lifetime == 1 ? "" : "s");
 		buf_addstr(&b, " in the queue");
-		if (r->reason != NULL || e->error != NULL)
-			buf_printf(&b, "; last error: %s", r->reason != NULL ?
-			    r->reason : e->error);
+		if (r->reason != NULL)
+			buf_printf(&b, "; last error: %s", r->reason);
+		else if (e->error != NULL)
+			buf_printf(&b, "; last error: %s", e->error);
+		else if (session_error != NULL && session_error[0] != '\0')
+			buf_printf(&b, "; last error: %s", session_error);
 		free(r->reason);
 		r->reason = xstrdup(b.data);
 		r->state = RCPT_FAILED;
@@ -673,9 +685,16 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	if (o->only != NULL) {
 		/* named messages (the attempt after enqueue): no scan */
 		names = xreallocarray(NULL, o->nonly, sizeof(*names));
-		for (i = 0; i < o->nonly; i++)
-			if (qid_valid(o->only[i]))
+		for (i = 0; i < o->nonly; i++) {
+			size_t k;
+
+			if (!qid_valid(o->only[i]))
+				continue;
+			for (k = 0; k < n && strcmp(names[k], o->only[i]); k++)
+				;
+			if (k == n)	/* each message once */
 				names[n++] = xstrdup(o->only[i]);
+		}
 	} else {
 		spool_purge(sp, 60);
 		if (queue_names(sp, &names, &n) == -1) {
@@ -695,6 +714,8 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	}
 
 	for (i = 0; i < n; i++) {
+		if (o->stop != NULL && *o->stop)
+			break;		/* SIGTERM: between two messages */
 		rv = lock_message(sp, names[i], &fd, &e, err, sizeof(err));
 		if (rv == 2)
 			ds->busy++;
@@ -713,7 +734,7 @@ deliver_pass(const struct conf *c, struct spool *sp,
 				log_mail(LOG_INFO, "%s: on hold, not delivered",
 				    names[i]);
 		} else if (envelope_age(&e, now) >= (time_t)c->queue_lifetime)
-			expire(c, sp, names[i], fd, &e, ds);
+			expire(c, sp, names[i], fd, &e, st.error, ds);
 		else if (hold_off || s.failed ||
 		    (!o->ignore_backoff && e.next_attempt > now)) {
 			ds->deferred++;
@@ -735,7 +756,13 @@ deliver_pass(const struct conf *c, struct spool *sp,
 		memset(&st, 0, sizeof(st));
 		queue_status_read(sp, &st);
 		st.time = time(NULL);
-		st.failures++;
+		/*
+		 * The attempts after each enqueue must not stretch the
+		 * daemon's hold-off during an outage: they record the error
+		 * but only the first of them counts as a failure.
+		 */
+		if (o->only == NULL || st.failures == 0)
+			st.failures++;
 		strlcpy(st.class, smtp_fail_names[s.fail], sizeof(st.class));
 		strlcpy(st.error, s.error, sizeof(st.error));
 		queue_status_write(sp, &st);

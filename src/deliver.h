@@ -11,6 +11,7 @@
 #ifndef PST_DELIVER_H
 #define PST_DELIVER_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <time.h>
@@ -23,6 +24,8 @@ struct deliver_opts {
 	bool		 ignore_backoff; /* flush: every message now */
 	char *const	*only;		/* queue IDs to try; NULL: all */
 	size_t		 nonly;
+	/* when set and non-zero, the pass stops before the next message */
+	volatile sig_atomic_t *stop;
 };
 
 struct deliver_stats {

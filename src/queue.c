@@ -568,6 +568,9 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 		    (long long)e->size, when, b.data);
 		if ((err = queue_last_error(e, st)) != NULL) {
 			buf_reset(&b);
+			/* a failed session is shown with its class (contract) */
+			if (st != NULL && err == st->error && st->class[0])
+				buf_printf(&b, "%s: ", st->class);
 			util_printable(&b, err, strlen(err));
 			fprintf(fp, "%50s(%s)\n", "", b.data);
 		}
