@@ -7,7 +7,7 @@ build() {
 		autoreconf -fi > /dev/null 2>&1 || { echo "autoreconf failed" >&2; return 1; }
 	mkdir -p "$dir"
 	if ! (cd "$dir" && { [ -f Makefile ] || ../configure --enable-werror "$@"; } &&
-	    make -j2 all tests) > "$dir/build.log" 2>&1; then
+	    make -j2 all && make -j2 tests) > "$dir/build.log" 2>&1; then
 		tail -n 30 "$dir/build.log" >&2
 		echo "build in $dir failed (see $dir/build.log)" >&2
 		return 1
