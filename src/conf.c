@@ -11,10 +11,11 @@
  * character but TAB, anywhere in the file, comments included, is an error;
  * so is an unknown key, a key without a value, a value that does not
  * parse, and a single-valued key given twice. The list keys (smarthost,
- * auth_mechanisms) take several blank-separated values and may repeat,
- * each line appending to the list. The first problem stops the load with
- * one line "FILE:LINE: reason". Checks that involve several keys run once
- * the whole file was read; then the defaults fill the keys not given.
+ * auth_mechanisms, local_domains) take several blank-separated values and
+ * may repeat, each line appending to the list. The first problem stops
+ * the load with one line "FILE:LINE: reason". Checks that involve several
+ * keys run once the whole file was read; then the defaults fill the keys
+ * not given.
  *
  * Promises: the password file is never opened, only stat()ed, because the
  * front-end, which may run setgid, loads this file too. On error nothing
@@ -40,6 +41,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include "addr.h"
 #include "buf.h"
 #include "compat.h"
 #include "util.h"
@@ -48,6 +50,8 @@
 
 #define CONF_LINEMAX	4096	/* bytes in a line, without its end */
 #define CONF_MAXHOSTS	32	/* smarthosts in the failover list */
+#define CONF_MAXDOMAINS	64	/* entries in local_domains */
+#define CONF_ADDRMAX	320	/* an address: 64 local part, @, 255 domain */
 #define CONF_MSGMAX	512	/* a message before "FILE:LINE: " */
 #define QUOTE_VALUE	48	/* bytes of a value quoted in a message */
 #define QUOTE_PATH	1024	/* bytes of the file name in a message */
@@ -83,6 +87,12 @@ enum conf_keyidx {
 	K_COMMAND_TIMEOUT,
 	K_DATA_TIMEOUT,
 	K_QUEUE_LIFETIME,
+	K_ALIAS_FILE,
+	K_ADMIN_ADDRESS,
+	K_LOCAL_DOMAINS,
+	K_REWRITE_SENDER,
+	K_REWRITE_SCOPE,
+	K_REWRITE_FROM,
 	K_NKEYS
 };
 
@@ -122,6 +132,14 @@ static int	 set_mechanisms(struct conf *, const struct conf_key *,
 static int	 set_hostname(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_duration(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_alias_file(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_address(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_domains(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_scope(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static void	 store_string(struct conf *, const struct conf_key *,
 		    const char *);
@@ -168,6 +186,21 @@ static const struct conf_key keys[K_NKEYS] = {
 				  CONF_OFF(data_timeout), 0, false },
 	[K_QUEUE_LIFETIME] =	{ "queue_lifetime", set_duration, "5d",
 				  CONF_OFF(queue_lifetime), 0, false },
+	/* The default file may be missing: see alias_file_optional. */
+	[K_ALIAS_FILE] =	{ "alias_file", set_alias_file, "/etc/aliases",
+				  CONF_OFF(alias_file), 0, false },
+	[K_ADMIN_ADDRESS] =	{ "admin_address", set_address, NULL,
+				  CONF_OFF(admin_address), 0, false },
+	/* None given: "localhost" and the FQDN, found when needed. */
+	[K_LOCAL_DOMAINS] =	{ "local_domains", set_domains, NULL,
+				  CONF_OFF(local_domains),
+				  CONF_OFF(nlocal_domains), true },
+	[K_REWRITE_SENDER] =	{ "rewrite_sender", set_address, NULL,
+				  CONF_OFF(rewrite_sender), 0, false },
+	[K_REWRITE_SCOPE] =	{ "rewrite_scope", set_scope, "local",
+				  CONF_OFF(rewrite_scope), 0, false },
+	[K_REWRITE_FROM] =	{ "rewrite_from", set_bool, "yes",
+				  CONF_OFF(rewrite_from), 0, false },
 };
 
 /*
@@ -321,6 +354,12 @@ conf_free(struct conf *c)
 	free(c->spool_dir);
 	free(c->helo_name);
 	free(c->domain);
+	free(c->alias_file);
+	free(c->admin_address);
+	for (i = 0; i < c->nlocal_domains; i++)
+		free(c->local_domains[i]);
+	free(c->local_domains);
+	free(c->rewrite_sender);
 	memset(c, 0, sizeof(*c));
 }
 
@@ -460,6 +499,64 @@ conf_parse_tls(const char *s, enum conf_tls *out, char *err, size_t errlen)
 		quote(q, sizeof(q), s != NULL ? s : "",
 		    s != NULL ? strlen(s) : 0);
 		util_errf(err, errlen, "bad tls mode '%s'", q);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse_address(const char *s, char **out, char *err, size_t errlen)
+{
+	struct addrlist l = ADDRLIST_INIT;
+	char q[QUOTE_VALUE], reason[CONF_MSGMAX];
+	size_t len = s != NULL ? strlen(s) : 0;
+
+	*out = NULL;
+	quote(q, sizeof(q), s != NULL ? s : "", len);
+	if (len == 0) {
+		util_errf(err, errlen, "empty address");
+		return -1;
+	}
+	if (len > CONF_ADDRMAX) {
+		util_errf(err, errlen, "address '%s' longer than %d bytes", q,
+		    CONF_ADDRMAX);
+		return -1;
+	}
+	if (addr_parse_arg(s, &l, reason, sizeof(reason)) == -1) {
+		util_errf(err, errlen, "bad address '%s': %s", q, reason);
+		addrlist_free(&l);
+		return -1;
+	}
+	if (l.n != 1) {
+		util_errf(err, errlen, l.n == 0 ? "empty address '%s'" :
+		    "more than one address in '%s'", q);
+		addrlist_free(&l);
+		return -1;
+	}
+	if (!addr_is_qualified(l.v[0])) {
+		util_errf(err, errlen, "address '%s' has no domain", q);
+		addrlist_free(&l);
+		return -1;
+	}
+	*out = l.v[0];
+	free(l.v);
+	return 0;
+}
+
+int
+conf_parse_scope(const char *s, enum conf_scope *out, char *err,
+    size_t errlen)
+{
+	char q[QUOTE_VALUE];
+
+	if (s != NULL && strcmp(s, "local") == 0)
+		*out = CONF_SCOPE_LOCAL;
+	else if (s != NULL && strcmp(s, "all") == 0)
+		*out = CONF_SCOPE_ALL;
+	else {
+		quote(q, sizeof(q), s != NULL ? s : "",
+		    s != NULL ? strlen(s) : 0);
+		util_errf(err, errlen, "bad scope '%s'", q);
 		return -1;
 	}
 	return 0;
@@ -912,6 +1009,99 @@ set_hostname(struct conf *c, const struct conf_key *k, const char *val,
 	return 0;
 }
 
+/* An absolute path, or "none" for no alias file at all. */
+static int
+set_alias_file(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char **field = FIELD(c, k, char *);
+
+	if (strcmp(val, "none") == 0) {
+		free(*field);
+		*field = NULL;
+		return 0;
+	}
+	if (val[0] != '/') {
+		util_errf(msg, msglen, "%s must be an absolute path or none",
+		    k->name);
+		return -1;
+	}
+	return set_path(c, k, val, msg, msglen);
+}
+
+static int
+set_address(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char **field = FIELD(c, k, char *);
+	char reason[CONF_MSGMAX], *a;
+
+	if (conf_parse_address(val, &a, reason, sizeof(reason)) == -1) {
+		util_errf(msg, msglen, "%s in %s", reason, k->name);
+		return -1;
+	}
+	free(*field);
+	*field = a;
+	return 0;
+}
+
+static int
+set_domains(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char ***list = FIELD(c, k, char **);
+	size_t *n = COUNT(c, k);
+	char q[QUOTE_VALUE];
+	const char *w;
+	char *name, *p;
+	size_t wlen, i;
+
+	while ((w = next_word(&val, &wlen)) != NULL) {
+		if (!hostname_ok(w, wlen)) {
+			quote(q, sizeof(q), w, wlen);
+			util_errf(msg, msglen, "bad domain '%s' in %s", q,
+			    k->name);
+			return -1;
+		}
+		name = xstrndup(w, wlen);
+		for (p = name; *p != '\0'; p++)
+			if (*p >= 'A' && *p <= 'Z')
+				*p = (char)(*p - 'A' + 'a');
+		for (i = 0; i < *n; i++) {
+			if (strcmp((*list)[i], name) == 0) {
+				util_errf(msg, msglen, "duplicate domain '%s' "
+				    "in %s", name, k->name);
+				free(name);
+				return -1;
+			}
+		}
+		if (*n >= CONF_MAXDOMAINS) {
+			util_errf(msg, msglen, "more than %d entries in %s",
+			    CONF_MAXDOMAINS, k->name);
+			free(name);
+			return -1;
+		}
+		*list = xreallocarray(*list, *n + 1, sizeof(**list));
+		(*list)[(*n)++] = name;
+	}
+	return 0;
+}
+
+static int
+set_scope(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char reason[CONF_MSGMAX];
+
+	if (conf_parse_scope(val, FIELD(c, k, enum conf_scope), reason,
+	    sizeof(reason)) == -1) {
+		util_errf(msg, msglen, "%s in %s; expected local or all", reason,
+		    k->name);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * One line into b, without its LF or CRLF. A line may hold CONF_LINEMAX
  * bytes; reading stops as soon as it is known to be longer, so a huge
@@ -1032,6 +1222,10 @@ static int
 check_across(const unsigned long *seen, unsigned long *lineno, char *msg,
     size_t msglen)
 {
+	static const enum conf_keyidx needs_rewrite[] = {
+		K_REWRITE_SCOPE, K_REWRITE_FROM };
+	size_t i;
+
 	if (seen[K_AUTH_USER] != 0 && seen[K_AUTH_PASSWORD_FILE] == 0) {
 		*lineno = seen[K_AUTH_USER];
 		util_errf(msg, msglen, "%s without %s", keys[K_AUTH_USER].name,
@@ -1050,6 +1244,17 @@ check_across(const unsigned long *seen, unsigned long *lineno, char *msg,
 		    keys[K_AUTH_MECHANISMS].name, keys[K_AUTH_USER].name);
 		return -1;
 	}
+	/* Settings that would do nothing are mistakes worth naming. */
+	for (i = 0; i < sizeof(needs_rewrite) / sizeof(needs_rewrite[0]);
+	    i++) {
+		if (seen[needs_rewrite[i]] != 0 && seen[K_REWRITE_SENDER] == 0) {
+			*lineno = seen[needs_rewrite[i]];
+			util_errf(msg, msglen, "%s without %s",
+			    keys[needs_rewrite[i]].name,
+			    keys[K_REWRITE_SENDER].name);
+			return -1;
+		}
+	}
 	return 0;
 }
 
@@ -1067,4 +1272,6 @@ apply_defaults(struct conf *c, const unsigned long *seen)
 		    sizeof(msg)) == -1)
 			bug("bad compiled-in configuration default");
 	}
+	/* Only the compiled-in alias file may be missing. */
+	c->alias_file_optional = seen[K_ALIAS_FILE] == 0;
 }

@@ -23,6 +23,11 @@ enum conf_tls {
 	CONF_TLS_NONE,
 };
 
+enum conf_scope {
+	CONF_SCOPE_LOCAL,	/* local senders only */
+	CONF_SCOPE_ALL,		/* every sender */
+};
+
 struct hostport {
 	char		*host;		/* name, IPv4 or IPv6 text, no brackets */
 	unsigned	 port;		/* 0: the default for the tls mode */
@@ -43,6 +48,16 @@ struct conf {
 	char		*spool_dir;	/* never NULL after conf_load */
 	char		*helo_name;	/* NULL: the host's FQDN */
 	char		*domain;	/* NULL: /etc/mailname, else the FQDN */
+	/* local recipients (alias.h) */
+	char		*alias_file;	/* NULL: none */
+	bool		 alias_file_optional; /* the default: may be missing */
+	char		*admin_address;	/* NULL: qualify with the domain */
+	char		**local_domains; /* lower case */
+	size_t		 nlocal_domains; /* 0: localhost and the FQDN */
+	/* sender rewriting (rewrite.h) */
+	char		*rewrite_sender; /* NULL: none */
+	enum conf_scope	 rewrite_scope;
+	bool		 rewrite_from;	/* From: too, not only the envelope */
 	/* delivery limits, in seconds */
 	unsigned	 connect_timeout;	/* TCP connect, TLS handshake */
 	unsigned	 command_timeout;	/* each reply, each body write */
@@ -99,6 +114,16 @@ int	 conf_parse_tls(const char *s, enum conf_tls *out, char *err,
  * from 1 second to 365 days.
  */
 int	 conf_parse_duration(const char *s, unsigned *seconds, char *err,
+	    size_t errlen);
+/*
+ * One address for admin_address and rewrite_sender: an addr-spec with a
+ * domain, optionally in angle brackets or with a display name (dropped).
+ * *out: the bare addr-spec; caller frees.
+ */
+int	 conf_parse_address(const char *s, char **out, char *err,
+	    size_t errlen);
+/* "local" or "all". */
+int	 conf_parse_scope(const char *s, enum conf_scope *out, char *err,
 	    size_t errlen);
 /* True if name is a SASL mechanism postern implements (case-insensitive). */
 bool	 conf_mechanism_known(const char *name);

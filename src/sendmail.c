@@ -42,6 +42,7 @@
 #include <unistd.h>
 
 #include "addr.h"
+#include "alias.h"
 #include "buf.h"
 #include "compat.h"
 #include "conf.h"
@@ -49,6 +50,7 @@
 #include "intake.h"
 #include "log.h"
 #include "queue.h"
+#include "rewrite.h"
 #include "rfc5322.h"
 #include "smtpd.h"
 #include "spool.h"
@@ -74,6 +76,7 @@ struct opts {
 	const char	*sender;	/* -f, -r */
 	const char	*fullname;	/* -F */
 	bool		 queue_only;	/* -odq */
+	bool		 no_alias;	/* -n */
 	int		 verbose;	/* -v */
 	char		**rcpts;	/* operands */
 	int		 nrcpts;
@@ -100,6 +103,7 @@ enum submit_status {
 	SUBMIT_DATAERR,		/* unusable message: exit 65, SMTP 5xx */
 	SUBMIT_TEMPFAIL,	/* the spool failed: exit 75, SMTP 4xx */
 	SUBMIT_INPUT,		/* reading failed (r->error, r->truncated) */
+	SUBMIT_CONFIG,		/* the alias file is broken: exit 78, 451 */
 };
 
 /* sendmail -bs: what the SMTP session's messages share. */
@@ -118,6 +122,7 @@ static int	load_conf(struct conf *, const struct opts *, int, char *,
 		    size_t);
 static void	check_cmdline(const struct opts *);
 static int	mode_print(const struct opts *);
+static int	mode_aliases(const struct opts *);
 static int	mode_smtp(const struct opts *);
 static int	enqueue(const struct opts *);
 static char	*sender_of(const struct opts *, const struct conf *);
@@ -168,7 +173,7 @@ parse_args(struct opts *o, int argc, char **argv)
 		switch (c) {
 		case 'B': case 'L': case 'N': case 'O': case 'R': case 'V':
 		case 'X': case 'h': case 'p':
-		case 'G': case 'U': case 'm': case 'n': case 'x':
+		case 'G': case 'U': case 'm': case 'x':
 			break;		/* accepted, no effect here */
 		case 'C':
 			o->config = optarg;
@@ -199,6 +204,9 @@ parse_args(struct opts *o, int argc, char **argv)
 			break;
 		case 'i':
 			o->dot_ends = false;
+			break;
+		case 'n':
+			o->no_alias = true;	/* as Sendmail: no aliasing */
 			break;
 		case 'o':
 			if (strcmp(optarg, "i") == 0)
@@ -303,6 +311,21 @@ mode_print(const struct opts *o)
 	if (fflush(stdout) == EOF || ferror(stdout))
 		fatal(EX_IOERR, "standard output");
 	return EX_OK;
+}
+
+/* newaliases: check the alias file; every problem is a line on stderr. */
+static int
+mode_aliases(const struct opts *o)
+{
+	struct conf c;
+	char err[1024];
+	int rv;
+
+	if (load_conf(&c, o, CONF_SECRETS_LATER, err, sizeof(err)) == -1)
+		fatalx(EX_CONFIG, "%s", err);
+	rv = alias_check_conf(&c, stderr) == 0 ? EX_OK : EX_CONFIG;
+	conf_free(&c);
+	return rv;
 }
 
 /* The envelope sender, qualified; "" for the null sender. Caller frees. */
@@ -480,7 +503,7 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 	struct sink sk;
 	enum submit_status st = SUBMIT_QUEUED;
 	size_t i;
-	char *q;
+	int aflags = o->no_alias ? ALIAS_NOEXPAND : 0;
 
 	memset(&e, 0, sizeof(e));
 	switch (intake_headers(r, &h, &body_start)) {
@@ -500,11 +523,13 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 		st = SUBMIT_DATAERR;
 		goto out;
 	}
-	for (i = 0; i < sub->rcpts->n + hdr.n; i++) {
-		q = addr_qualify(i < sub->rcpts->n ? sub->rcpts->v[i] :
-		    hdr.v[i - sub->rcpts->n], util_domain(c));
-		addrlist_add_unique(&rcpts, q);
-		free(q);
+	/* local names through the aliases; all qualified, each once */
+	if (alias_expand(c, sub->rcpts, aflags, &rcpts, sub->err,
+	    sizeof(sub->err)) == -1 || alias_expand(c, &hdr, aflags, &rcpts,
+	    sub->err, sizeof(sub->err)) == -1) {
+		sub->smtp = "451 4.3.5";
+		st = SUBMIT_CONFIG;
+		goto out;
 	}
 	if (rcpts.n == 0) {
 		st = failed(sub, SUBMIT_DATAERR, "554 5.5.1", -1, "no "
@@ -516,7 +541,7 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 	headers_remove(&h, "Resent-Bcc");
 
 	e.arrival = time(NULL);
-	e.sender = xstrdup(sub->sender);
+	e.sender = rewrite_envelope(c, sub->sender);
 	for (i = 0; i < rcpts.n; i++)
 		envelope_add_rcpt(&e, rcpts.v[i]);
 
@@ -527,6 +552,8 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 	}
 	log_set_atfatal(spool_abort_signal);
 	complete_headers(&h, o, c, sub->sender, sub->own_sender, f.qid);
+	/* after completion, so that a generated From: is rewritten too */
+	(void)rewrite_headers(c, &h);
 	sk.f = &f;
 	sk.error = 0;
 	for (i = 0; i < h.n && sk.error == 0; i++)
@@ -645,6 +672,8 @@ enqueue(const struct opts *o)
 	case SUBMIT_TEMPFAIL:
 	case SUBMIT_INPUT:
 		fatalx(EX_TEMPFAIL, "%s", sub.err);
+	case SUBMIT_CONFIG:
+		fatalx(EX_CONFIG, "%s", sub.err);
 	}
 
 	if (o->verbose)
@@ -690,6 +719,7 @@ bs_submit(void *arg, const struct smtpd_txn *t, struct reader *r,
 		break;
 	case SUBMIT_DATAERR:
 	case SUBMIT_TEMPFAIL:
+	case SUBMIT_CONFIG:
 		/* a long reason is cut: the reply stays one sane line */
 		util_errf(reply, SMTPD_REPLY_MAX, "%s Error: %s", sub.smtp,
 		    sub.err);
@@ -907,8 +937,7 @@ main(int argc, char **argv)
 	case MODE_PRINT:
 		return mode_print(&o);
 	case MODE_ALIASES:
-		/* XXX alias files arrive with the drop-in issue: none yet. */
-		return EX_OK;
+		return mode_aliases(&o);
 	case MODE_SMTP:
 		return mode_smtp(&o);
 	case MODE_QUEUE:

@@ -254,7 +254,9 @@ parse_path(const char *arg, struct buf *path, const char **rest)
 }
 
 /*
- * The address of a path, qualified, in *out (caller frees); NULL for "<>".
+ * The address of a path in *out (caller frees); NULL for "<>". A sender is
+ * qualified here; a recipient stays as written, so that a local name
+ * reaches the aliases (the submit function qualifies it).
  * what is "sender" or "recipient". On error replies and returns -1.
  */
 static int
@@ -284,7 +286,8 @@ parse_addr(struct session *s, const char *path, const char *what,
 		return -1;
 	}
 	if (l.n == 1)
-		*out = addr_qualify(l.v[0], s->p->domain);
+		*out = what[0] == 's' ? addr_qualify(l.v[0], s->p->domain) :
+		    xstrdup(l.v[0]);
 	addrlist_free(&l);
 	return 0;
 }

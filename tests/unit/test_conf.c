@@ -48,6 +48,10 @@ static void	 test_load_limits(void);
 static void	 test_load_auth(void);
 static void	 test_load_files(void);
 static void	 test_sample(void);
+static void	 test_address(void);
+static void	 test_scope(void);
+static void	 test_load_local(void);
+static void	 test_load_local_errors(void);
 
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static char	*files[MAXFILES];
@@ -591,6 +595,13 @@ test_load_defaults(void)
 	T_STREQ(c.spool_dir, PST_SPOOLDIR, "spool_dir");
 	T_OK(c.helo_name == NULL, "helo_name FQDN");
 	T_OK(c.domain == NULL, "domain from mailname");
+	T_STREQ(c.alias_file, "/etc/aliases", "alias_file /etc/aliases");
+	T_OK(c.alias_file_optional, "the default alias_file may be missing");
+	T_OK(c.admin_address == NULL, "admin_address none");
+	T_INTEQ(c.nlocal_domains, 0, "local_domains built-in");
+	T_OK(c.rewrite_sender == NULL, "rewrite_sender none");
+	T_INTEQ(c.rewrite_scope, CONF_SCOPE_LOCAL, "rewrite_scope local");
+	T_INTEQ(c.rewrite_from, true, "rewrite_from yes");
 	conf_free(&c);
 
 	rc = conf_load(&c, tpath("absent.conf"), false, err, sizeof(err));
@@ -599,6 +610,9 @@ test_load_defaults(void)
 	T_STREQ(c.spool_dir, PST_SPOOLDIR, "missing file: spool_dir");
 	T_INTEQ(c.tls, CONF_TLS_STARTTLS, "missing file: tls");
 	T_INTEQ(c.tls_verify, true, "missing file: tls_verify");
+	T_STREQ(c.alias_file, "/etc/aliases", "missing file: alias_file");
+	T_OK(c.alias_file_optional, "missing file: alias_file optional");
+	T_INTEQ(c.rewrite_from, true, "missing file: rewrite_from");
 	conf_free(&c);
 
 	rc = conf_load(&c, tpath("absent.conf"), true, err, sizeof(err));
@@ -987,7 +1001,8 @@ test_sample(void)
 	    "tls_ca_file", "auth_user", "auth_password_file",
 	    "auth_mechanisms", "spool_dir", "helo_name", "domain",
 	    "connect_timeout", "command_timeout", "data_timeout",
-	    "queue_lifetime" };
+	    "queue_lifetime", "alias_file", "admin_address", "local_domains",
+	    "rewrite_sender", "rewrite_scope", "rewrite_from" };
 	struct buf all = BUF_INIT, w = BUF_INIT;
 	const char *top, *pw = tpath("sample-pw");
 	char err[1024], line[512];
@@ -1112,6 +1127,235 @@ test_duration_keys(void)
 	unlink(p);
 }
 
+static void
+test_address(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		const char	*want;	/* rc 0: the address; -1: the message */
+	} cases[] = {
+		{ "admin@example.org", 0, "admin@example.org" },
+		{ "<admin@example.org>", 0, "admin@example.org" },
+		{ "Admin <admin@example.org>", 0, "admin@example.org" },
+		{ "admin@example.org (the admin)", 0, "admin@example.org" },
+		{ "Admin.Name+tag@Example.ORG", 0,
+		  "Admin.Name+tag@Example.ORG" },
+		{ "\"a b\"@example.org", 0, "\"a b\"@example.org" },
+		{ "a@[192.0.2.1]", 0, "a@[192.0.2.1]" },
+		{ "", -1, "empty address" },
+		{ "<>", -1, "empty address '<>'" },
+		{ "root", -1, "address 'root' has no domain" },
+		{ "<root>", -1, "address '<root>' has no domain" },
+		{ "a@x.example,b@x.example", -1,
+		  "more than one address in 'a@x.example,b@x.example'" },
+		{ "a@x.example;b@x.example", -1,
+		  "more than one address in 'a@x.example;b@x.example'" },
+		{ "a@", -1, NULL },
+		{ "@x.example", -1, NULL },
+		{ "a@@x.example", -1, NULL },
+		{ "<a@x.example", -1, NULL },
+		{ "a@x.example\nBcc: b@y", -1, NULL },
+		{ "a\x01@x.example", -1, NULL },
+	};
+	struct buf b = BUF_INIT;
+	char err[256], name[64], *out;
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_parse_address");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "case %zu", i);
+		err[0] = '\0';
+		out = (char *)1;
+		rc = conf_parse_address(cases[i].in, &out, err, sizeof(err));
+		T_INTEQ(rc, cases[i].rc, name);
+		if (cases[i].rc == 0)
+			T_STREQ(out, cases[i].want, name);
+		else {
+			T_OK(out == NULL && err[0] != '\0', name);
+			if (cases[i].want != NULL)
+				T_STREQ(err, cases[i].want, name);
+		}
+		if (rc == 0)
+			free(out);
+	}
+	rc = conf_parse_address(NULL, &out, err, sizeof(err));
+	T_INTEQ(rc, -1, "NULL");
+	T_STREQ(err, "empty address", "NULL message");
+	/* 320 bytes is the longest: 64 + '@' + 255. */
+	for (i = 0; i < 64; i++)
+		buf_addch(&b, 'l');
+	buf_addch(&b, '@');
+	while (b.len < 320)
+		buf_addstr(&b, b.len + 10 <= 320 ? "abcdefghi." : "x");
+	rc = conf_parse_address(b.data, &out, err, sizeof(err));
+	T_INTEQ(rc, 0, "320 bytes");
+	if (rc == 0)
+		free(out);
+	buf_addch(&b, 'y');
+	rc = conf_parse_address(b.data, &out, err, sizeof(err));
+	T_INTEQ(rc, -1, "321 bytes");
+	T_OK(strstr(err, "longer than 320 bytes") != NULL &&
+	    strstr(err, "...") != NULL, "321 bytes: message quotes it short");
+	buf_free(&b);
+}
+
+static void
+test_scope(void)
+{
+	static const struct {
+		const char	*in;
+		int		 rc;
+		enum conf_scope	 want;
+	} cases[] = {
+		{ "local", 0, CONF_SCOPE_LOCAL },
+		{ "all", 0, CONF_SCOPE_ALL },
+		{ "", -1, 0 },
+		{ "LOCAL", -1, 0 },
+		{ "any", -1, 0 },
+		{ "local ", -1, 0 },
+		{ "allx", -1, 0 },
+	};
+	enum conf_scope v;
+	char err[256], name[64];
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_parse_scope");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		snprintf(name, sizeof(name), "'%s'", cases[i].in);
+		v = (enum conf_scope)99;
+		err[0] = '\0';
+		rc = conf_parse_scope(cases[i].in, &v, err, sizeof(err));
+		T_INTEQ(rc, cases[i].rc, name);
+		if (cases[i].rc == 0)
+			T_INTEQ(v, cases[i].want, name);
+		else
+			T_OK(v == (enum conf_scope)99 &&
+			    strncmp(err, "bad scope '", 11) == 0, name);
+	}
+	rc = conf_parse_scope(NULL, &v, err, sizeof(err));
+	T_INTEQ(rc, -1, "NULL");
+	T_STREQ(err, "bad scope ''", "NULL message");
+}
+
+static void
+test_load_local(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT;
+	char err[1024];
+	size_t i;
+	int rc;
+
+	T_GROUP("conf_load local recipients and rewriting");
+	buf_addstr(&b,
+	    "alias_file /etc/postern/aliases\n"
+	    "admin_address Sysadmin@Example.ORG\n"
+	    "local_domains localhost Host.Example.org\n"
+	    "local_domains\tintranet.example\n"
+	    "rewrite_sender <relay@example.net>\n"
+	    "rewrite_scope all\n"
+	    "rewrite_from no\n");
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "loads");
+	if (rc != 0) {
+		printf("#   %s\n", err);
+		buf_free(&b);
+		return;
+	}
+	T_STREQ(c.alias_file, "/etc/postern/aliases", "alias_file");
+	T_OK(!c.alias_file_optional, "a given alias_file must exist");
+	T_STREQ(c.admin_address, "Sysadmin@Example.ORG",
+	    "admin_address as written");
+	T_INTEQ(c.nlocal_domains, 3, "local_domains accumulate");
+	T_STREQ(c.local_domains[0], "localhost", "local domain 1");
+	T_STREQ(c.local_domains[1], "host.example.org",
+	    "local domain 2 lower case");
+	T_STREQ(c.local_domains[2], "intranet.example", "local domain 3");
+	T_STREQ(c.rewrite_sender, "relay@example.net",
+	    "rewrite_sender without brackets");
+	T_INTEQ(c.rewrite_scope, CONF_SCOPE_ALL, "rewrite_scope");
+	T_INTEQ(c.rewrite_from, false, "rewrite_from");
+	conf_free(&c);
+	T_OK(c.alias_file == NULL && c.local_domains == NULL &&
+	    c.nlocal_domains == 0 && c.rewrite_sender == NULL,
+	    "conf_free resets");
+
+	expect_ok("alias_file none", "alias_file none\n");
+	rc = load("alias_file none\n", 16, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "alias_file none loads");
+	T_OK(c.alias_file == NULL, "alias_file none: no file");
+	T_OK(!c.alias_file_optional, "alias_file none: not the default");
+	conf_free(&c);
+	/* A given file need not exist when the configuration is read. */
+	expect_ok("alias_file missing", "alias_file /nonexistent/aliases\n");
+	expect_ok("rewrite_sender alone", "rewrite_sender a@example.net\n");
+	expect_ok("rewrite_scope local", "rewrite_sender a@example.net\n"
+	    "rewrite_scope local\n");
+	expect_ok("rewrite_from yes", "rewrite_from yes\n"
+	    "rewrite_sender a@example.net\n");
+
+	/* 64 local domains at most. */
+	buf_reset(&b);
+	for (i = 0; i < 64; i++)
+		buf_printf(&b, "local_domains d%zu.example\n", i);
+	expect_ok("64 local domains", b.data);
+	buf_addstr(&b, "local_domains one-too-many.example\n");
+	expect_err("65 local domains", b.data, 65,
+	    "more than 64 entries in local_domains");
+	buf_free(&b);
+}
+
+static void
+test_load_local_errors(void)
+{
+	T_GROUP("conf_load local recipients and rewriting errors");
+	expect_err("relative alias_file", "alias_file aliases\n", 1,
+	    "alias_file must be an absolute path or none");
+	expect_err("alias_file NONE", "alias_file NONE\n", 1,
+	    "alias_file must be an absolute path or none");
+	expect_err("two alias files", "alias_file /a /b\n", 1,
+	    "more than one value for 'alias_file'");
+	expect_err("alias_file twice", "alias_file /a\nalias_file none\n", 2,
+	    "duplicate key 'alias_file' (first given on line 1)");
+	expect_err("unqualified admin_address", "admin_address root\n", 1,
+	    "address 'root' has no domain in admin_address");
+	expect_err("admin_address list", "admin_address a@x.example,b@x.example"
+	    "\n", 1, "more than one address in 'a@x.example,b@x.example' in "
+	    "admin_address");
+	expect_err("admin_address with a name", "admin_address Admin "
+	    "<a@x.example>\n", 1, "more than one value for 'admin_address'");
+	expect_err("admin_address <>", "admin_address <>\n", 1,
+	    "empty address '<>' in admin_address");
+	expect_err("bad admin_address", "\nadmin_address a@@x.example\n", 2,
+	    "bad address 'a@@x.example': invalid domain in "
+	    "admin_address");
+	expect_err("bad local domain", "local_domains localhost bad_name\n", 1,
+	    "bad domain 'bad_name' in local_domains");
+	expect_err("local domain with a trailing dot", "local_domains a.\n", 1,
+	    "bad domain 'a.' in local_domains");
+	expect_err("local domain literal", "local_domains [127.0.0.1]\n", 1,
+	    "bad domain '[127.0.0.1]' in local_domains");
+	expect_err("duplicate local domain", "local_domains a.example\n"
+	    "local_domains A.Example\n", 2,
+	    "duplicate domain 'a.example' in local_domains");
+	expect_err("unqualified rewrite_sender", "rewrite_sender relay\n", 1,
+	    "address 'relay' has no domain in rewrite_sender");
+	expect_err("bad rewrite_scope", "rewrite_sender a@x.example\n"
+	    "rewrite_scope everything\n", 2,
+	    "bad scope 'everything' in rewrite_scope; expected local or all");
+	expect_err("bad rewrite_from", "rewrite_sender a@x.example\n"
+	    "rewrite_from maybe\n", 2,
+	    "bad boolean 'maybe' in rewrite_from; expected yes or no");
+	/* Settings that would do nothing name their line. */
+	expect_err("rewrite_scope alone", "tls none\nrewrite_scope all\n", 2,
+	    "rewrite_scope without rewrite_sender");
+	expect_err("rewrite_from alone", "\n\n\nrewrite_from no\n", 4,
+	    "rewrite_from without rewrite_sender");
+}
+
 int
 main(void)
 {
@@ -1136,6 +1380,10 @@ main(void)
 	test_load_auth();
 	test_load_files();
 	test_sample();
+	test_address();
+	test_scope();
+	test_load_local();
+	test_load_local_errors();
 	cleanup();
 	return t_done();
 }
