@@ -497,7 +497,8 @@ print_time(FILE *fp, const char *label, time_t t)
 	if (localtime_r(&t, &tm) == NULL ||
 	    strftime(when, sizeof(when), "%Y-%m-%d %H:%M:%S %z", &tm) == 0)
 		snprintf(when, sizeof(when), "%lld", (long long)t);
-	fprintf(fp, "%-14s%s\n", label, when);
+	fprintf(fp, "%-14s%s%s\n", label, strlen(label) >= 14 ? " " : "",
+	    when);
 }
 
 /* "label: text", the text made printable. */
