@@ -123,6 +123,8 @@ static int	 set_word(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_path(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	 check_file(struct conf *, const struct conf_key *,
+		    const char *, bool, char *, size_t);
 static int	 set_ca_file(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_secret_file(struct conf *, const struct conf_key *,
@@ -905,38 +907,15 @@ set_path(struct conf *c, const struct conf_key *k, const char *val,
 }
 
 /*
- * EACCES is let through here and in set_secret_file: the front-end, run
- * by any user, may not be allowed to look, and must still queue mail. The
- * delivery worker opens the file and finds out for certain.
- */
-static int
-set_ca_file(struct conf *c, const struct conf_key *k, const char *val,
-    char *msg, size_t msglen)
-{
-	struct stat st;
-
-	if (val[0] != '/' || c->secrets_later)
-		return set_path(c, k, val, msg, msglen);
-	if (stat(val, &st) == -1) {
-		if (errno != EACCES) {
-			util_errf(msg, msglen, "%s %s: %s", k->name, val,
-			    strerror(errno));
-			return -1;
-		}
-	} else if (!S_ISREG(st.st_mode)) {
-		util_errf(msg, msglen, "%s %s is not a regular file", k->name, val);
-		return -1;
-	}
-	return set_path(c, k, val, msg, msglen);
-}
-
-/*
- * Only stat(): the contents are the delivery worker's business, and it
+ * A file the delivery worker will read. EACCES is let through: the
+ * front-end, run by any user, may not be allowed to look, and must still
+ * queue mail; the worker opens the file and finds out for certain. Only
+ * stat(): the contents are the worker's business, and for a secret it
  * checks the mode again with fstat() on the descriptor it reads.
  */
 static int
-set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
-    char *msg, size_t msglen)
+check_file(struct conf *c, const struct conf_key *k, const char *val,
+    bool secret, char *msg, size_t msglen)
 {
 	struct stat st;
 
@@ -951,12 +930,26 @@ set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
 	} else if (!S_ISREG(st.st_mode)) {
 		util_errf(msg, msglen, "%s %s is not a regular file", k->name, val);
 		return -1;
-	} else if ((st.st_mode & 077) != 0) {
+	} else if (secret && (st.st_mode & 077) != 0) {
 		util_errf(msg, msglen, "%s %s is accessible by group or others "
 		    "(chmod 600 it)", k->name, val);
 		return -1;
 	}
 	return set_path(c, k, val, msg, msglen);
+}
+
+static int
+set_ca_file(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	return check_file(c, k, val, false, msg, msglen);
+}
+
+static int
+set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	return check_file(c, k, val, true, msg, msglen);
 }
 
 static int
