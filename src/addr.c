@@ -47,6 +47,9 @@ struct parser {
 	bool		 eol_ok;	/* input may end in a line ending */
 	struct token	 tok;		/* the lookahead */
 	struct addrlist	*out;
+	size_t		*ends;		/* addr_parse_list_ends: per address */
+	size_t		 nends;
+	size_t		 local_end;	/* just past the last word collected */
 	char		*err;
 	size_t		 errlen;
 };
@@ -78,7 +81,7 @@ static int	 parse_group(struct parser *);
 static int	 parse_address(struct parser *, bool);
 static int	 parse_tail(struct parser *);
 static int	 parse_list(struct parser *);
-static int	 emit(struct parser *, struct buf *);
+static int	 emit(struct parser *, struct buf *, size_t);
 static bool	 split_addr(const char *, size_t *);
 static void	 addrlist_push(struct addrlist *, char *);
 
@@ -336,6 +339,7 @@ collect_words(struct parser *p, struct buf *b, struct words *w)
 			add_text(b, &p->tok);
 			prev_word = true;
 			w->nwords++;
+			p->local_end = (size_t)(p->tok.p - p->s) + p->tok.n;
 			break;
 		case '.':
 			buf_addch(b, '.');
@@ -432,6 +436,7 @@ parse_angle(struct parser *p)
 	struct buf b = BUF_INIT;
 	struct words w;
 	bool route = false;
+	size_t lend;
 	int rv = -1;
 
 	if (p->tok.type == '>')		/* "<>": the null address */
@@ -443,6 +448,7 @@ parse_angle(struct parser *p)
 	}
 	if (collect_words(p, &b, &w) == -1)
 		goto out;
+	lend = p->local_end;
 	if (route && w.nwords == 0 && w.ndots == 0 && p->tok.type == '>') {
 		perr(p, "missing address after route");
 		goto out;
@@ -475,7 +481,7 @@ parse_angle(struct parser *p)
 		perr(p, "unexpected text in angle address");
 		goto out;
 	}
-	if (advance(p) == -1 || emit(p, &b) == -1)
+	if (advance(p) == -1 || emit(p, &b, lend) == -1)
 		goto out;
 	rv = 0;
 out:
@@ -517,10 +523,12 @@ parse_address(struct parser *p, bool ingroup)
 {
 	struct buf b = BUF_INIT;
 	struct words w;
+	size_t lend;
 	int rv = -1;
 
 	if (collect_words(p, &b, &w) == -1)
 		goto out;
+	lend = p->local_end;
 	switch (p->tok.type) {
 	case '<':
 		if (advance(p) == -1 || parse_angle(p) == -1)
@@ -551,7 +559,7 @@ parse_address(struct parser *p, bool ingroup)
 				goto out;
 			break;
 		}
-		if (check_local(p, &w) == -1 || emit(p, &b) == -1)
+		if (check_local(p, &w) == -1 || emit(p, &b, lend) == -1)
 			goto out;
 		break;
 	case TOK_END:
@@ -567,7 +575,7 @@ parse_address(struct parser *p, bool ingroup)
 			perr(p, "display name without angle address");
 			goto out;
 		}
-		if (emit(p, &b) == -1)	/* unqualified, "root" */
+		if (emit(p, &b, lend) == -1)	/* unqualified, "root" */
 			goto out;
 		break;
 	case '>':
@@ -640,7 +648,7 @@ parse_list(struct parser *p)
  * the lexer were wrong. It also refuses HT, legal in a quoted local part.
  */
 static int
-emit(struct parser *p, struct buf *b)
+emit(struct parser *p, struct buf *b, size_t local_end)
 {
 	size_t i;
 
@@ -649,6 +657,11 @@ emit(struct parser *p, struct buf *b)
 	for (i = 0; i < b->len; i++)
 		if (is_ctl((unsigned char)b->data[i]))
 			return perr(p, "control character in address");
+	if (p->ends != NULL) {
+		if (p->nends >= ADDR_ENDS_MAX)
+			return perr(p, "too many addresses");
+		p->ends[p->nends++] = local_end;
+	}
 	addrlist_push(p->out, buf_detach(b, NULL));
 	return 0;
 }
@@ -664,6 +677,25 @@ addr_parse_list(const char *s, size_t len, struct addrlist *out, char *err,
 	p.len = len;
 	p.eol_ok = true;
 	p.out = out;
+	p.err = err;
+	p.errlen = errlen;
+	if (err != NULL && errlen > 0)
+		err[0] = '\0';
+	return parse_list(&p);
+}
+
+int
+addr_parse_list_ends(const char *s, size_t len, struct addrlist *out,
+    size_t *ends, char *err, size_t errlen)
+{
+	struct parser p;
+
+	memset(&p, 0, sizeof(p));
+	p.s = s;
+	p.len = len;
+	p.eol_ok = true;
+	p.out = out;
+	p.ends = ends;
 	p.err = err;
 	p.errlen = errlen;
 	if (err != NULL && errlen > 0)

@@ -41,6 +41,16 @@ int	 addr_parse_list(const char *s, size_t len, struct addrlist *out,
 	    char *err, size_t errlen);
 
 /*
+ * As addr_parse_list, for at most ADDR_ENDS_MAX addresses (more is an
+ * error), also storing in ends[i] the offset in s just past the local part
+ * of the i-th address appended to out: where "@domain" goes when it is
+ * unqualified. ends must have room for ADDR_ENDS_MAX entries.
+ */
+#define ADDR_ENDS_MAX	1024
+int	 addr_parse_list_ends(const char *s, size_t len, struct addrlist *out,
+	    size_t *ends, char *err, size_t errlen);
+
+/*
  * Parses one command-line address argument (a recipient, or the value of
  * -f/-r). Accepts "user@host", "user", "<user@host>", "Name <user@host>",
  * and for recipients also a comma-separated list (as sendmail does).

@@ -43,6 +43,19 @@ static void	 field_set(struct headers *, size_t, const struct buf *,
 static void	 field_insert(struct headers *, size_t, const struct buf *,
 		    size_t);
 static void	 keep_as(struct buf *, const char *, const struct header *);
+static bool	 qualify_field(struct header *, const char *, struct buf *);
+
+/*
+ * The fields whose addresses are qualified (RFC 5322 3.6.2, 3.6.3, 3.6.6,
+ * and the reply and notification fields mail programs read).
+ */
+static const char *const address_fields[] = {
+	"From", "Sender", "Reply-To", "To", "Cc", "Bcc",
+	"Resent-From", "Resent-Sender", "Resent-Reply-To", "Resent-To",
+	"Resent-Cc", "Resent-Bcc", "Errors-To", "Return-Receipt-To",
+	"Disposition-Notification-To", "Mail-Followup-To", "Mail-Reply-To",
+	NULL
+};
 
 /* The domain of addr, after the last '@' outside quotes and literals. */
 static bool
@@ -246,10 +259,10 @@ rewrite_headers(const struct conf *c, struct headers *h)
 	struct buf reply = BUF_INIT;
 	const char *dom;
 	size_t i, k;
-	bool ok, scope, changed = false, reachable;
+	bool ok, scope, changed = false, reachable, qualified;
 
 	if (c->rewrite_sender == NULL || !c->rewrite_from)
-		return false;
+		return rewrite_qualify(c, h);
 	for (i = 0; i < h->n; i++) {
 		if (!header_is(&h->v[i], "From"))
 			continue;
@@ -308,5 +321,72 @@ rewrite_headers(const struct conf *c, struct headers *h)
 	buf_free(&phrase);
 	buf_free(&b);
 	buf_free(&reply);
+	/* after the From: rewriting, which judges the addresses as written */
+	qualified = rewrite_qualify(c, h);
+	return changed || qualified;
+}
+
+bool
+rewrite_qualify(const struct conf *c, struct headers *h)
+{
+	struct buf b = BUF_INIT;
+	const char *domain = NULL;
+	size_t i, k;
+	bool changed = false;
+
+	for (i = 0; i < h->n; i++) {
+		for (k = 0; address_fields[k] != NULL; k++)
+			if (header_is(&h->v[i], address_fields[k]))
+				break;
+		if (address_fields[k] == NULL)
+			continue;
+		if (domain == NULL)
+			domain = util_domain(c);
+		if (qualify_field(&h->v[i], domain, &b)) {
+			h->bytes += b.len;
+			h->bytes -= h->v[i].rawlen;
+			free(h->v[i].raw);
+			h->v[i].rawlen = b.len;
+			h->v[i].raw = buf_detach(&b, NULL);
+			changed = true;
+		}
+	}
+	buf_free(&b);
 	return changed;
+}
+
+/*
+ * Into b: field f with "@domain" after each unqualified address, the rest
+ * byte for byte. False (b unused) when every address has a domain or the
+ * value does not parse: a field postern cannot read is left as written.
+ */
+static bool
+qualify_field(struct header *f, const char *domain, struct buf *b)
+{
+	struct addrlist l = ADDRLIST_INIT;
+	size_t *ends, k, from = 0, vlen = f->rawlen - f->valoff;
+	const char *v = f->raw + f->valoff;
+	bool any = false;
+
+	ends = xcalloc(ADDR_ENDS_MAX, sizeof(*ends));
+	if (addr_parse_list_ends(v, vlen, &l, ends, NULL, 0) == 0) {
+		for (k = 0; k < l.n; k++)
+			if (!addr_is_qualified(l.v[k]))
+				any = true;
+	}
+	if (any) {
+		buf_reset(b);
+		buf_add(b, f->raw, f->valoff);
+		for (k = 0; k < l.n; k++) {
+			if (addr_is_qualified(l.v[k]))
+				continue;
+			buf_add(b, v + from, ends[k] - from);
+			buf_printf(b, "@%s", domain);
+			from = ends[k];
+		}
+		buf_add(b, v + from, vlen - from);
+	}
+	free(ends);
+	addrlist_free(&l);
+	return any;
 }

@@ -44,9 +44,23 @@ bool	 rewrite_in_scope(const struct conf *c, const char *addr);
 char	*rewrite_envelope(const struct conf *c, const char *sender);
 
 /*
+ * Qualifies header addresses, as Postfix does for local submissions: in
+ * the address fields (From:, Sender:, Reply-To:, To:, Cc:, Bcc:, their
+ * Resent- forms, Errors-To: and the like), "@domain" (util_domain) is
+ * inserted after each address without one, so that cron's "To: root" and
+ * "From: root (Cron Daemon)" reach the smarthost as "To: root@domain" and
+ * "From: root@domain (Cron Daemon)". Everything else in the field stays
+ * byte for byte; a field that does not parse is left alone. Returns true
+ * if h changed.
+ */
+bool	 rewrite_qualify(const struct conf *c, struct headers *h);
+
+/*
  * Rewrites the From: fields of h as described above, when rewrite_sender
- * is set and rewrite_from is yes; call it once the header section is
- * complete (after a missing From: was added). Returns true if h changed.
+ * is set and rewrite_from is yes, then qualifies header addresses
+ * (rewrite_qualify; X-Original-From: keeps the From: as written); call it
+ * once the header section is complete (after a missing From: was added).
+ * Returns true if h changed.
  */
 bool	 rewrite_headers(const struct conf *c, struct headers *h);
 

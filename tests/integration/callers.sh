@@ -243,8 +243,11 @@ cron_message() {
 	envelope_is "$_c: envelope $_u@example.org to root@example.org" "$_e" \
 	    "$_u@example.org" root@example.org
 	WHY="From: $(hdr "$_e" from)"
-	check "$_c: From: root (Cron Daemon)" \
-	    'hdr "$_e" from | grep -Eq "^root(@example\\.org)? \\(Cron Daemon\\)\$"'
+	check "$_c: From: root (Cron Daemon) qualified as root@example.org (Cron Daemon)" \
+	    'hdr "$_e" from | grep -Eq "^root@example\\.org \\(Cron Daemon\\)\$"'
+	WHY="To: $(hdr "$_e" to)"
+	check "$_c: To: root qualified as root@example.org" \
+	    '[ "$(hdr "$_e" to)" = root@example.org ]'
 	WHY="Subject: $(hdr "$_e" subject)"
 	check "$_c: Subject: Cron <root@...> and the command" \
 	    'hdr "$_e" subject | grep -q "^Cron <root@[^>]*> .*$_tag"'
@@ -252,7 +255,10 @@ cron_message() {
 	check "$_c: the job's 8-bit output is the body" \
 	    'LC_ALL=C grep -aq "^cron job output $_tag.$" "$_e" &&
 	     LC_ALL=C grep -aq "^Grüße, 8-bit: äöü.$" "$_e"'
-	same "$_c: header and body byte for byte" "$T/cron/call.in" "$_e" \
+	# as written, but for the qualified From: and To:
+	sed -e 's/^From: root (Cron Daemon)/From: root@example.org (Cron Daemon)/' \
+	    -e 's/^To: root$/To: root@example.org/' "$T/cron/call.in" > "$T/cron/call.want"
+	same "$_c: header and body byte for byte" "$T/cron/call.want" "$_e" \
 	    --added message-id --added date
 }
 

@@ -135,3 +135,13 @@ qmsg "$(qlast)" | grep -A1 '^Subject: folded$' | grep -q '^  continued$' && pass
 # an empty message is still a message
 IN=/dev/null expect_rc "empty input" 0 $SM u@x.org
 qmsg "$(qlast)" | grep -q '^Date:' && pass "empty input gets headers" || fail "empty input gets headers"
+
+# --- unqualified header addresses get the domain, as in Postfix ---------------
+printf 'From: root (Cron Daemon)\nTo: root, Ops <ops>, a@x.org\nCc: "j doe"\nSubject: root\n\nroot\n' > "$T/unq"
+IN=$T/unq expect_rc "unqualified header addresses" 0 $SM -t
+m=$(qmsg "$(qlast)")
+echo "$m" | grep -qx 'From: root@example.org (Cron Daemon)' && pass "From: root (Cron Daemon) qualified" || fail "From: root (Cron Daemon) qualified" "$m"
+echo "$m" | grep -qx 'To: root@example.org, Ops <ops@example.org>, a@x.org' && pass "To: list qualified, qualified ones kept" || fail "To: list qualified, qualified ones kept" "$m"
+echo "$m" | grep -qx 'Cc: "j doe"@example.org' && pass "quoted local part qualified" || fail "quoted local part qualified" "$m"
+echo "$m" | grep -qx 'Subject: root' && pass "other fields untouched" || fail "other fields untouched" "$m"
+echo "$m" | sed '1,/^$/d' | grep -qx root && pass "body untouched" || fail "body untouched" "$m"

@@ -26,6 +26,7 @@ static void	 test_envelope(void);
 static void	 test_headers(void);
 static void	 test_headers_off(void);
 static void	 test_long_fields(void);
+static void	 test_qualify(void);
 
 static char	 ld_localhost[] = "localhost";
 static char	 ld_host[] = "host.example.org";
@@ -385,6 +386,64 @@ test_long_fields(void)
 	buf_free(&name);
 }
 
+static const struct {
+	const char	*name;
+	const char	*in;
+	const char	*out;	/* NULL: unchanged */
+} qcases[] = {
+	{ "cron's To:", "To: root\n", "To: root@example.org\n" },
+	{ "cron's From:", "From: root (Cron Daemon)\n",
+	  "From: root@example.org (Cron Daemon)\n" },
+	{ "angle address", "From: Web Server <www-data>\n",
+	  "From: Web Server <www-data@example.org>\n" },
+	{ "qualified: unchanged", "To: a@x.org, \"B\" <b@y.org>\n", NULL },
+	{ "mixed list", "Cc: a@x.org, bob,\n carol (C), <dave>\n",
+	  "Cc: a@x.org, bob@example.org,\n carol@example.org (C), "
+	  "<dave@example.org>\n" },
+	{ "quoted local part", "To: \"john doe\"\n",
+	  "To: \"john doe\"@example.org\n" },
+	{ "dotted local part", "Reply-To: first.last\n",
+	  "Reply-To: first.last@example.org\n" },
+	{ "group", "To: team: alice, bob@x.org;\n",
+	  "To: team: alice@example.org, bob@x.org;\n" },
+	{ "empty group", "To: undisclosed-recipients:;\n", NULL },
+	{ "Resent- and Errors-To", "Resent-To: ops\nErrors-To: <postmaster>\n",
+	  "Resent-To: ops@example.org\nErrors-To: <postmaster@example.org>\n" },
+	{ "not an address field", "Subject: root\nX-To: root\n", NULL },
+	{ "unparseable: unchanged", "To: root <\n", NULL },
+	{ "blank before the colon", "To : root\n", "To : root@example.org\n" },
+	{ "display name looks like an address",
+	  "From: root@localhost <root>\n",
+	  "From: root@localhost <root@example.org>\n" },
+};
+
+static void
+test_qualify(void)
+{
+	struct headers h;
+	struct buf got = BUF_INIT;
+	struct conf c;
+	size_t i;
+
+	T_GROUP("rewrite_qualify");
+	conf_init(&c);
+	for (i = 0; i < sizeof(qcases) / sizeof(qcases[0]); i++) {
+		struct headers init = HEADERS_INIT;
+		const char *want = qcases[i].out != NULL ? qcases[i].out :
+		    qcases[i].in;
+
+		h = init;
+		parse_headers(qcases[i].in, &h);
+		T_INTEQ(rewrite_qualify(&c, &h), qcases[i].out != NULL,
+		    qcases[i].name);
+		dump(&h, &got);
+		T_STREQ(got.data, want, qcases[i].name);
+		T_INTEQ(rewrite_qualify(&c, &h), false, qcases[i].name);
+		headers_free(&h);
+	}
+	buf_free(&got);
+}
+
 int
 main(void)
 {
@@ -393,5 +452,6 @@ main(void)
 	test_headers();
 	test_headers_off();
 	test_long_fields();
+	test_qualify();
 	return t_done();
 }
