@@ -16,6 +16,7 @@
 #include "compat.h"
 #include "conf.h"
 #include "envelope.h"
+#include "rewrite.h"
 #include "rfc5322.h"
 #include "spool.h"
 #include "util.h"
@@ -102,7 +103,7 @@ bounce_queue(const struct conf *c, struct spool *sp, const char *qid,
 {
 	struct envelope b;
 	struct spool_file f;
-	struct buf m = BUF_INIT;
+	struct buf m = BUF_INIT, daemon = BUF_INIT;
 	char date[64], arrival[64], status[16], boundary[64];
 	const char *domain = util_domain(c);
 	const char *mta = c->helo_name != NULL ? c->helo_name : util_fqdn();
@@ -125,8 +126,21 @@ bounce_queue(const struct conf *c, struct spool *sp, const char *qid,
 	util_random(&r, sizeof(r));
 	snprintf(boundary, sizeof(boundary), "%s.%08x/%s", f.qid, r, mta);
 
-	buf_printf(&m, "From: Mail Delivery System <MAILER-DAEMON@%s>\n",
-	    domain);
+	/*
+	 * A smarthost that takes one sender only takes the bounce from it
+	 * too: with rewrite_sender and rewrite_from, From: is that address
+	 * when rewrite_scope covers MAILER-DAEMON@domain (always, unless
+	 * the domain is not local). The envelope sender stays <>.
+	 */
+	buf_printf(&daemon, "MAILER-DAEMON@%s", domain);
+	if (c->rewrite_sender != NULL && c->rewrite_from &&
+	    rewrite_in_scope(c, daemon.data))
+		buf_printf(&m, "From: Mail Delivery System <%s>\n",
+		    c->rewrite_sender);
+	else
+		buf_printf(&m, "From: Mail Delivery System <%s>\n",
+		    daemon.data);
+	buf_free(&daemon);
 	buf_printf(&m, "To: <%s>\n", e->sender);
 	buf_addstr(&m, "Subject: Undelivered Mail Returned to Sender\n");
 	buf_printf(&m, "Date: %s\n", date);

@@ -79,3 +79,22 @@ $POSTERN -C "$T/c5" flush > /dev/null 2>&1
 got=$(grep -h '^RCPT TO:' "$T"/sh/*.env 2>/dev/null | sort | tr '\n' ' ')
 [ "$got" = "RCPT TO:<admin@x.org> RCPT TO:<root@example.org> " ] && pass "smarthost gets the expanded recipients" || fail "smarthost gets the expanded recipients" "$got"
 stop_smarthost sh
+
+# a bounce through a one-sender smarthost comes from that sender (From:),
+# with the null envelope sender
+start_smarthost sb -- --tls none --reply-rcpt 'gone@x.org=550 5.1.1 no such user'
+relay_conf "$T/c6" "smarthost 127.0.0.1:$SH_PORT" "tls none" "alias_file none" \
+    "rewrite_sender relay@provider.example"
+clearq
+printf 'From: Backup Job <backup@example.org>\nTo: gone@x.org\nSubject: b\n\nb\n' > "$T/mb"
+IN=$T/mb expect_rc "rewrite: queue to a refused recipient" 0 $SENDMAIL -C "$T/c6" -odq -t
+$POSTERN -C "$T/c6" flush > /dev/null 2>&1
+bq=$(grep -lx 'sender' "$T"/spool/queue/* 2>/dev/null | head -n 1)
+if [ -n "$bq" ]; then
+	pass "bounce queued"
+	grep -qx 'From: Mail Delivery System <relay@provider.example>' "$bq" && pass "bounce From: is the rewrite_sender" || fail "bounce From: is the rewrite_sender" "$(grep '^From:' "$bq")"
+	grep -qx 'rcpt pending relay@provider.example' "$bq" && pass "bounce goes to the rewritten envelope sender" || fail "bounce goes to the rewritten envelope sender" "$(grep '^rcpt' "$bq")"
+else
+	fail "bounce queued" "$(ls "$T/spool/queue")"
+fi
+stop_smarthost sb
