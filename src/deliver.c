@@ -20,6 +20,7 @@
 
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 
 #include <errno.h>
 #include <fcntl.h>
@@ -664,6 +665,26 @@ cmp_name(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
+/*
+ * Can this pass record what it does? A message sent while queue/ and
+ * state/ cannot be changed (a read-only mount, lost permissions) would
+ * be sent again by every pass: then nothing is sent at all.
+ */
+static int
+spool_writable(const struct spool *sp)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(sp->queuefd, &vfs) == 0 && (vfs.f_flag & ST_RDONLY)) {
+		errno = EROFS;
+		return -1;
+	}
+	if (faccessat(sp->queuefd, ".", W_OK, AT_EACCESS) == -1 ||
+	    faccessat(sp->statefd, ".", W_OK, AT_EACCESS) == -1)
+		return -1;
+	return 0;
+}
+
 int
 deliver_pass(const struct conf *c, struct spool *sp,
     const struct deliver_opts *o, struct deliver_stats *ds)
@@ -704,6 +725,14 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	}
 	if (n > 1)
 		qsort(names, n, sizeof(*names), cmp_name);
+	if (n > 0 && spool_writable(sp) == -1) {
+		log_warn("%s: the spool cannot be changed, nothing delivered",
+		    sp->dir);
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return -1;
+	}
 
 	/* a smarthost that failed lately is left alone until its retry */
 	queue_status_read(sp, &st);

@@ -68,7 +68,7 @@ run_all() {	# run_all PREFIX BUILDDIR SKIP-PATTERN
 
 run_all "" "$TOP_BUILDDIR" ""
 if [ -n "${SANITIZER_BUILDDIR:-}" ]; then
-	run_all "asan/" "$SANITIZER_BUILDDIR" "crash|install"
+	run_all "asan/" "$SANITIZER_BUILDDIR" "crash|install|faults|fuzz|valgrind"
 fi
 
 awk '{ p += $1; f += $2; s += $3 }

@@ -23,8 +23,8 @@ accepts connections. It stops on SIGTERM (and SIGINT), exit status 0.
 
 TLS (--tls starttls|smtps with --cert/--key), AUTH (--auth USER:PASSWORD,
 PLAIN, LOGIN and CRAM-MD5) and fault injection (--reply-*, --fail-first,
---greeting, --drop-at, --hang-at, --endless-*, --max-size) are options;
-without them it behaves as it always did. Run it with /usr/bin/python3
+--greeting, --drop-at, --hang-at, --after-dot, --endless-*, --max-size)
+are options; without them it behaves as it always did. Run it with /usr/bin/python3
 (Debian's python3-aiosmtpd).
 """
 import argparse
@@ -367,6 +367,14 @@ class Hooks:
         os.rename(base + ".eml.tmp", base + ".eml")
         conn.token("msg", n)
         conn.event("msg", n, len(content))
+        if st.a.after_dot and st.budget("after-dot"):
+            # stored, but the client never reads the reply: the window
+            # in which a client may send the message again
+            conn.event("after-dot", st.a.after_dot, n)
+            if st.a.after_dot == "drop":
+                server.end_reason = "drop"
+                server.transport.close()
+            await forever(st.loop)
         return status or "250 2.0.0 Ok: stored as %s" % n
 
 
@@ -764,6 +772,10 @@ def parse_args(argv):
                         + "|".join(STAGES))
     g.add_argument("--hang-at", choices=STAGES, metavar="STAGE",
                    help="stop answering at STAGE (until --timeout)")
+    g.add_argument("--after-dot", choices=("hang", "drop"),
+                   help="store the message, then stop answering (hang) or "
+                        "close the connection (drop) instead of replying "
+                        "to the final dot (counted by --fault-count)")
     g.add_argument("--endless-line", nargs="?", const="ehlo",
                    choices=("greeting", "ehlo"), metavar="WHERE",
                    help="send a line without end: after the greeting, in "
