@@ -3,10 +3,23 @@
 # smarthost unreachable (a closed port on 127.0.0.1): seconds, and how the
 # time grows from the smaller queue to the larger. The queues are copies
 # of one real queue file under fresh valid queue IDs (lib.sh fill_queue);
-# the page cache is warm, as it is on a server whose queue is in use.
+# the page cache is warm, as it is on a server whose queue is in use:
+# after filling, the queue is synced (so that writeback of the new files
+# does not land in a timed run) and listed, flushed and scanned once
+# untimed, so that every timed run meets the same cache and the same
+# status file (the first flush writes one, which adds a line per message
+# to the listing). System calls are counted once per size with strace -c
+# (load does not change them, unlike seconds).
 # The floor: bench/floor.c "scan" reads the names and, per file, opens
 # it, reads 4 KB (its head) and closes it, the least a listing of every
 # message's sender and recipients must do.
+
+# ncalls N CMD...: the system calls CMD makes (strace -f -c), per message.
+ncalls() {
+	_n=$1; shift
+	timeout 600 strace -f -c -U calls,name -o "$W/strace.out" "$@" > /dev/null 2>&1
+	awk -v n="$_n" '$2 == "total" { printf "%.2f\n", $1 / n }' "$W/strace.out"
+}
 
 section_scale() {
 	Q=$W/scale
@@ -22,6 +35,17 @@ section_scale() {
 		fill_queue "$Q/conf" "$Q/spool" "$n" 7 || { echo "could not fill the queue with $n"; return 1; }
 		t1=$(now_ns)
 		echo "  ($n queue files written in $(calc "$(secs "$t0" "$t1")") s, $(du -sm "$Q/spool/queue" | cut -f1) MB)"
+		sync
+		# the untimed round, and the system calls per message
+		"$FLOOR" scan "$Q/spool/queue" > /dev/null || return 1
+		timeout 300 "$POSTERN" -C "$Q/conf" flush > /dev/null 2>&1
+		timeout 300 "$SENDMAIL" -C "$Q/conf" -bp > /dev/null 2>&1
+		if command -v strace > /dev/null 2>&1; then
+			printf '  (system calls per message with %s: floor %s, mailq %s, flush %s)\n' "$n" \
+				"$(ncalls "$n" "$FLOOR" scan "$Q/spool/queue")" \
+				"$(ncalls "$n" "$SENDMAIL" -C "$Q/conf" -bp)" \
+				"$(ncalls "$n" "$POSTERN" -C "$Q/conf" flush)"
+		fi
 		r=0
 		while [ $r -lt "$RUNS" ]; do
 			r=$((r + 1))

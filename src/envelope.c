@@ -150,8 +150,8 @@ static int
 parse_rcpt(struct envelope *e, const char *s, size_t len)
 {
 	const char *sp = memchr(s, ' ', len);
+	struct rcpt *r;
 	size_t slen, i;
-	char *addr;
 
 	if (sp == NULL || sp + 1 == s + len)
 		return -1;
@@ -164,10 +164,12 @@ parse_rcpt(struct envelope *e, const char *s, size_t len)
 		return -1;
 	if (util_has_ctl(sp + 1, len - slen - 1))
 		return -1;
-	addr = xstrndup(sp + 1, len - slen - 1);
-	envelope_add_rcpt(e, addr);
-	free(addr);
-	e->rcpts[e->nrcpts - 1].state = (enum rcpt_state)i;
+	/* one allocation per address: a listing parses every envelope */
+	e->rcpts = xreallocarray(e->rcpts, e->nrcpts + 1, sizeof(*e->rcpts));
+	r = &e->rcpts[e->nrcpts++];
+	r->addr = xstrndup(sp + 1, len - slen - 1);
+	r->state = (enum rcpt_state)i;
+	r->reason = NULL;
 	return 0;
 }
 

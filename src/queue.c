@@ -1,8 +1,12 @@
 /*
  * queue.c: read envelopes and list the queue (see queue.h).
  *
- * Listing reads only the head of each queue file (a few hundred bytes),
- * never a message body, so mailq stays fast with a large queue.
+ * Listing reads only the head of each queue file, never a message body
+ * beyond the first 4 KiB, so mailq stays fast with a large queue: state/
+ * is listed once, and a message of under 4 KiB without a state file costs
+ * an openat, one pread and a close (the short read gives its size); the
+ * entries are sorted by small keys, and the listing is written 64 KiB at
+ * a time (bench/scale.sh measures it against that floor).
  */
 #include "config.h"
 
@@ -12,6 +16,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,28 +31,62 @@
 
 #define HEAD_CHUNK	4096
 #define LOCK_POLL_MS	50
+#define PRINT_INDENT	50		/* mailq: the column of recipients */
+#define PRINT_FLUSH	(64 * 1024)	/* mailq: bytes per write */
 
-static int	read_head(int, struct buf *);
+/* whether state/QID exists, as far as the caller knows */
+enum state_hint {
+	STATE_UNKNOWN,
+	STATE_ABSENT,
+	STATE_PRESENT,
+};
+
+/* what the listing is sorted by, apart from the entries */
+struct sortkey {
+	time_t		 arrival;
+	char		 qid[QID_LEN + 1];
+	size_t		 idx;		/* index of the entry */
+};
+
+/* queue IDs, open-addressed; an empty slot starts with NUL */
+struct qidset {
+	char	(*slot)[QID_LEN + 1];
+	size_t	  mask;
+};
+
+static int	read_head(int, struct buf *, bool *);
+static int	read_entry(struct spool *, const char *, int, enum state_hint,
+		    struct buf *, struct buf *, struct envelope *, char *,
+		    size_t);
+static uint64_t	qid_hash(const char *);
+static int	qidset_load(struct qidset *, int);
+static bool	qidset_has(const struct qidset *, const char *);
 static int	read_all(int, struct buf *, size_t);
-static int	cmp_entry(const void *, const void *);
+static int	cmp_key(const void *, const void *);
+static void	sort_entries(struct qentry *, struct sortkey *, size_t);
 static int	cmp_name(const void *, const void *);
+static void	add_printable(struct buf *, const char *);
+static void	add_padded(struct buf *, const char *, size_t, size_t, bool);
+static size_t	fmt_ll(char *, long long);
+static void	add_note(struct buf *, const char *, const char *);
 static void	json_str(struct buf *, const char *);
 static void	json_time(struct buf *, time_t);
 
-/* Reads until the head's empty line is in b (or EOF / the cap). */
+/*
+ * Reads from offset 0 until the head's empty line is in b (or EOF / the
+ * cap). *eofp says whether the end of the file was reached: a regular
+ * file returns fewer bytes than asked only at its end, so b->len is then
+ * its size and the caller needs no fstat() (a queue file of a small
+ * message is read whole by the first pread).
+ */
 static int
-read_head(int fd, struct buf *b)
+read_head(int fd, struct buf *b, bool *eofp)
 {
 	ssize_t n;
-	size_t scanned = 0;
+	size_t from = 0;
 
+	*eofp = false;
 	for (;;) {
-		if (b->len > 0 && memmem(b->data + (scanned ? scanned - 1 : 0),
-		    b->len - (scanned ? scanned - 1 : 0), "\n\n", 2) != NULL)
-			return 0;
-		scanned = b->len;
-		if (b->len >= ENVELOPE_MAX)
-			return 0;
 		buf_grow(b, HEAD_CHUNK);
 		n = pread(fd, b->data + b->len, HEAD_CHUNK, (off_t)b->len);
 		if (n == -1) {
@@ -55,10 +94,16 @@ read_head(int fd, struct buf *b)
 				continue;
 			return -1;
 		}
-		if (n == 0)
-			return 0;
 		b->len += (size_t)n;
 		b->data[b->len] = '\0';
+		if (n < HEAD_CHUNK) {
+			*eofp = true;
+			return 0;
+		}
+		if (memmem(b->data + from, b->len - from, "\n\n", 2) != NULL ||
+		    b->len >= ENVELOPE_MAX)
+			return 0;
+		from = b->len - 1;
 	}
 }
 
@@ -83,6 +128,9 @@ read_all(int fd, struct buf *b, size_t max)
 			errno = EFBIG;
 			return -1;
 		}
+		/* a regular file returns less than asked only at its end */
+		if (n < HEAD_CHUNK)
+			return 0;
 	}
 }
 
@@ -181,15 +229,25 @@ queue_names_free(char **names, size_t n)
 	free(names);
 }
 
-int
-queue_read(struct spool *s, const char *qid, int fd, struct envelope *e,
-    char *err, size_t errlen)
+/*
+ * Reads queue/QID's envelope (on fd, or opened here when fd < 0) with
+ * the buffers hb and sb, which the caller reuses from one message to the
+ * next. state says whether state/QID exists, when the caller listed
+ * state/ (STATE_UNKNOWN: try to open it).
+ */
+static int
+read_entry(struct spool *s, const char *qid, int fd, enum state_hint state,
+    struct buf *hb, struct buf *sb, struct envelope *e, char *err,
+    size_t errlen)
 {
-	struct buf b = BUF_INIT;
 	struct stat st;
+	off_t fsize;
+	bool eof;
 	int ownfd = -1, sfd, saved;
 
 	memset(e, 0, sizeof(*e));
+	buf_reset(hb);
+	buf_reset(sb);
 	if (fd < 0) {
 		ownfd = openat(s->queuefd, qid,
 		    O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
@@ -201,28 +259,48 @@ queue_read(struct spool *s, const char *qid, int fd, struct envelope *e,
 		}
 		fd = ownfd;
 	}
-	if (fstat(fd, &st) == -1 || read_head(fd, &b) == -1) {
+	if (read_head(fd, hb, &eof) == -1) {
 		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
 	}
-	if (envelope_parse_head(e, b.data, b.len, err, errlen) == -1)
+	if (eof)
+		fsize = (off_t)hb->len;
+	else if (fstat(fd, &st) == -1) {
+		snprintf(err, errlen, "%s", strerror(errno));
 		goto fail;
-	if (st.st_size != e->body_offset + e->size) {
+	} else
+		fsize = st.st_size;
+	if (envelope_parse_head(e, hb->data, hb->len, err, errlen) == -1)
+		goto fail;
+	if (fsize != e->body_offset + e->size) {
 		snprintf(err, errlen, "size mismatch: file has %lld bytes, "
-		    "envelope says %lld", (long long)st.st_size,
+		    "envelope says %lld", (long long)fsize,
 		    (long long)(e->body_offset + e->size));
 		envelope_free(e);
 		goto fail;
 	}
-	buf_reset(&b);
+	if (state == STATE_ABSENT)
+		goto done;
 	sfd = openat(s->statefd, qid, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (sfd == -1 && errno == ENOENT && state == STATE_PRESENT) {
+		/*
+		 * Listed a moment ago: a state file goes only after its
+		 * message (queue_remove), so the message is finished.
+		 */
+		envelope_free(e);
+		if (ownfd != -1)
+			close(ownfd);
+		snprintf(err, errlen, "%s", strerror(ENOENT));
+		errno = ENOENT;
+		return -1;
+	}
 	if (sfd == -1 && errno != ENOENT) {
 		snprintf(err, errlen, "state file: %s", strerror(errno));
 		envelope_free(e);
 		goto fail;
 	}
 	if (sfd != -1) {
-		if (read_all(sfd, &b, ENVELOPE_MAX) == -1) {
+		if (read_all(sfd, sb, ENVELOPE_MAX) == -1) {
 			snprintf(err, errlen, "state file: %s",
 			    strerror(errno));
 			close(sfd);
@@ -230,74 +308,227 @@ queue_read(struct spool *s, const char *qid, int fd, struct envelope *e,
 			goto fail;
 		}
 		close(sfd);
-		if (envelope_parse_state(e, b.data, b.len, err, errlen) == -1) {
+		if (envelope_parse_state(e, sb->data, sb->len, err,
+		    errlen) == -1) {
 			envelope_free(e);
 			goto fail;
 		}
 	}
-	buf_free(&b);
+done:
 	if (ownfd != -1)
 		close(ownfd);
 	return 0;
 fail:
-	buf_free(&b);
 	if (ownfd != -1)
 		close(ownfd);
 	errno = EINVAL;
 	return -1;
 }
 
-static int
-cmp_entry(const void *a, const void *b)
+int
+queue_read(struct spool *s, const char *qid, int fd, struct envelope *e,
+    char *err, size_t errlen)
 {
-	const struct qentry *x = a, *y = b;
+	struct buf hb = BUF_INIT, sb = BUF_INIT;
+	int rv, saved;
 
-	if (x->env.arrival != y->env.arrival)
-		return x->env.arrival < y->env.arrival ? -1 : 1;
-	return strcmp(x->qid, y->qid);
+	rv = read_entry(s, qid, fd, STATE_UNKNOWN, &hb, &sb, e, err, errlen);
+	saved = errno;
+	buf_free(&hb);
+	buf_free(&sb);
+	errno = saved;
+	return rv;
+}
+
+static uint64_t
+qid_hash(const char *qid)
+{
+	uint64_t h = 14695981039346656037ULL;	/* FNV-1a */
+	size_t i;
+
+	for (i = 0; i < QID_LEN; i++) {
+		h ^= (unsigned char)qid[i];
+		h *= 1099511628211ULL;
+	}
+	return h;
+}
+
+/*
+ * Lists state/ into set: one readdir instead of one failed open per
+ * message that was never tried. 0, or -1 with errno.
+ */
+static int
+qidset_load(struct qidset *set, int statefd)
+{
+	struct dirent *de;
+	char (*names)[QID_LEN + 1] = NULL;
+	size_t n = 0, cap = 0, i, size, h;
+	DIR *d;
+	int dfd, saved;
+
+	memset(set, 0, sizeof(*set));
+	if ((dfd = dup(statefd)) == -1)
+		return -1;
+	if ((d = fdopendir(dfd)) == NULL) {
+		saved = errno;
+		close(dfd);
+		errno = saved;
+		return -1;
+	}
+	rewinddir(d);	/* the dup()ed descriptor shares its offset */
+	while ((de = readdir(d)) != NULL) {
+		if (!qid_valid(de->d_name))
+			continue;
+		if (n == cap) {
+			cap = cap ? cap * 2 : 256;
+			names = xreallocarray(names, cap, sizeof(*names));
+		}
+		memcpy(names[n++], de->d_name, QID_LEN + 1);
+	}
+	closedir(d);
+	/* at most half full, so every probe sequence ends at an empty slot */
+	for (size = 16; size < 2 * n; size *= 2)
+		;
+	set->slot = xcalloc(size, sizeof(*set->slot));
+	set->mask = size - 1;
+	for (i = 0; i < n; i++) {
+		for (h = qid_hash(names[i]) & set->mask; set->slot[h][0] != '\0';
+		    h = (h + 1) & set->mask)
+			;
+		memcpy(set->slot[h], names[i], QID_LEN + 1);
+	}
+	free(names);
+	return 0;
+}
+
+static bool
+qidset_has(const struct qidset *set, const char *qid)
+{
+	size_t h;
+
+	for (h = qid_hash(qid) & set->mask; set->slot[h][0] != '\0';
+	    h = (h + 1) & set->mask)
+		if (memcmp(set->slot[h], qid, QID_LEN) == 0)
+			return true;
+	return false;
+}
+
+static int
+cmp_key(const void *a, const void *b)
+{
+	const struct sortkey *x = a, *y = b;
+
+	if (x->arrival != y->arrival)
+		return x->arrival < y->arrival ? -1 : 1;
+	return memcmp(x->qid, y->qid, QID_LEN);
+}
+
+/*
+ * Sorts v by arrival (queue ID as tie-break) with k, the key of each
+ * entry (made while the entry was being read): the keys are sorted apart,
+ * 32 bytes each and side by side, then each entry is moved once to its
+ * place. With 100,000 entries, comparing the entries themselves, spread
+ * over megabytes, cost a cache miss per comparison.
+ */
+static void
+sort_entries(struct qentry *v, struct sortkey *k, size_t n)
+{
+	struct qentry tmp;
+	size_t i, j, from;
+
+	if (n < 2)
+		return;
+	qsort(k, n, sizeof(*k), cmp_key);
+	/* k[i].idx is where the entry that belongs at i is now: follow
+	   each cycle of the permutation; a place done gets idx = itself */
+	for (i = 0; i < n; i++) {
+		if (k[i].idx == i)
+			continue;
+		tmp = v[i];
+		for (j = i; k[j].idx != i; j = from) {
+			from = k[j].idx;
+			v[j] = v[from];
+			k[j].idx = j;
+		}
+		v[j] = tmp;
+		k[j].idx = j;
+	}
 }
 
 int
 queue_scan(struct spool *s, struct qentry **entries, size_t *np)
 {
+	struct buf hb = BUF_INIT, sb = BUF_INIT;
 	struct qentry *v = NULL;
+	struct sortkey *k = NULL;
+	struct qidset states;
 	struct dirent *de;
+	enum state_hint hint;
 	size_t n = 0, cap = 0;
+	bool listed;
 	char err[256];
 	DIR *d;
-	int dfd;
+	int dfd, saved;
 
+	*entries = NULL;
+	*np = 0;
+	/*
+	 * state/ before queue/: a state file that appears after this
+	 * listing is missed, and the message shown as it was a moment ago,
+	 * which is what a reader that takes no lock may show anyway.
+	 */
+	listed = qidset_load(&states, s->statefd) == 0;
 	if ((dfd = dup(s->queuefd)) == -1)
-		return -1;
+		goto fail;
 	if ((d = fdopendir(dfd)) == NULL) {
+		saved = errno;
 		close(dfd);
-		return -1;
+		errno = saved;
+		goto fail;
 	}
 	rewinddir(d);
+	/* in directory order, as the floor reads them: sorted at the end */
 	while ((de = readdir(d)) != NULL) {
 		if (!qid_valid(de->d_name))
 			continue;
 		if (n == cap) {
 			cap = cap ? cap * 2 : 256;
 			v = xreallocarray(v, cap, sizeof(*v));
+			k = xreallocarray(k, cap, sizeof(*k));
 		}
 		memset(&v[n], 0, sizeof(v[n]));
 		memcpy(v[n].qid, de->d_name, QID_LEN + 1);
-		if (queue_read(s, de->d_name, -1, &v[n].env, err,
-		    sizeof(err)) == -1) {
+		if (!listed)
+			hint = STATE_UNKNOWN;
+		else
+			hint = qidset_has(&states, de->d_name) ? STATE_PRESENT :
+			    STATE_ABSENT;
+		if (read_entry(s, de->d_name, -1, hint, &hb, &sb, &v[n].env,
+		    err, sizeof(err)) == -1) {
 			if (errno == ENOENT)
 				continue;	/* delivered meanwhile */
 			v[n].damaged = xstrdup(err);
 			v[n].env.arrival = qid_time(de->d_name);
 		}
+		k[n].arrival = v[n].env.arrival;
+		memcpy(k[n].qid, v[n].qid, sizeof(k[n].qid));
+		k[n].idx = n;
 		n++;
 	}
 	closedir(d);
-	if (n > 1)
-		qsort(v, n, sizeof(*v), cmp_entry);
+	free(states.slot);	/* NULL when not listed */
+	buf_free(&hb);
+	buf_free(&sb);
+	sort_entries(v, k, n);
+	free(k);
 	*entries = v;
 	*np = n;
 	return 0;
+fail:
+	saved = errno;
+	free(states.slot);
+	errno = saved;
+	return -1;
 }
 
 void
@@ -526,6 +757,81 @@ queue_read_header(int fd, const struct envelope *e, struct buf *b,
 	return 0;
 }
 
+/* s made printable as util_printable() does, printable ASCII at once */
+static void
+add_printable(struct buf *b, const char *s)
+{
+	size_t len = strlen(s), i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char)s[i] < 0x20 || (unsigned char)s[i] >= 0x7f)
+			break;
+	if (i == len)
+		buf_add(b, s, len);
+	else
+		util_printable(b, s, len);
+}
+
+/* s padded with blanks to width, as printf's %-*s (left) or %*s does */
+static void
+add_padded(struct buf *b, const char *s, size_t len, size_t width,
+    bool left)
+{
+	size_t pad = len < width ? width - len : 0;
+
+	buf_grow(b, len + pad);
+	if (!left) {
+		memset(b->data + b->len, ' ', pad);
+		b->len += pad;
+	}
+	memcpy(b->data + b->len, s, len);
+	b->len += len;
+	if (left) {
+		memset(b->data + b->len, ' ', pad);
+		b->len += pad;
+	}
+	b->data[b->len] = '\0';
+}
+
+/* "%lld" of v into out (at least 21 bytes, not NUL-terminated); length */
+static size_t
+fmt_ll(char *out, long long v)
+{
+	unsigned long long u;
+	char tmp[24];
+	size_t n = 0, i = 0;
+
+	u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[n++] = (char)('0' + u % 10);
+		u /= 10;
+	} while (u != 0);
+	if (v < 0)
+		out[i++] = '-';
+	while (n > 0)
+		out[i++] = tmp[--n];
+	return i;
+}
+
+/* a line "%50s(%s)\n": text in parentheses under the sender column */
+static void
+add_note(struct buf *b, const char *prefix, const char *text)
+{
+	add_padded(b, "", 0, PRINT_INDENT, false);
+	buf_addch(b, '(');
+	if (prefix != NULL) {
+		buf_addstr(b, prefix);
+		buf_addstr(b, ": ");
+	}
+	add_printable(b, text);
+	buf_addstr(b, ")\n");
+}
+
+/*
+ * The listing is made in a buffer written out every PRINT_FLUSH bytes:
+ * no printf per field, one write(2) per 64 KiB, the same bytes as
+ * "%-16s %10lld %-20s  %s\n" and "%50s%s\n" lines would give.
+ */
 void
 queue_print(FILE *fp, const struct qentry *v, size_t n,
     const struct qstatus *st)
@@ -533,9 +839,11 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 	struct buf b = BUF_INIT;
 	const char *err;
 	unsigned long long total = 0;
-	char when[32], id[QID_LEN + 2];
+	char when[32], num[24], id[QID_LEN + 2];
+	time_t shown = 0;
+	bool have_when = false;
 	struct tm tm;
-	size_t i, k;
+	size_t i, k, wlen = 0, len;
 
 	if (n == 0) {
 		fprintf(fp, "Mail queue is empty\n");
@@ -546,50 +854,63 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 	for (i = 0; i < n; i++) {
 		const struct envelope *e = &v[i].env;
 
-		if (localtime_r(&e->arrival, &tm) == NULL ||
-		    strftime(when, sizeof(when), "%a %b %e %H:%M:%S", &tm) == 0)
-			when[0] = '\0';
+		/* sorted by arrival: a burst shares one conversion */
+		if (!have_when || e->arrival != shown) {
+			if (localtime_r(&e->arrival, &tm) == NULL ||
+			    (wlen = strftime(when, sizeof(when),
+			    "%a %b %e %H:%M:%S", &tm)) == 0) {
+				when[0] = '\0';
+				wlen = 0;
+			}
+			shown = e->arrival;
+			have_when = true;
+		}
+		/* Postfix's mark of a message on hold */
+		len = strlen(v[i].qid);
+		memcpy(id, v[i].qid, len);
+		if (v[i].damaged == NULL && e->hold_since != 0)
+			id[len++] = '!';
+		add_padded(&b, id, len, 16, true);
+		buf_addch(&b, ' ');
 		if (v[i].damaged != NULL) {
-			buf_reset(&b);
-			util_printable(&b, v[i].damaged, strlen(v[i].damaged));
-			fprintf(fp, "%-16s %10s %-20s  %s\n", v[i].qid, "?",
-			    when, "(damaged queue file)");
-			fprintf(fp, "%50s(%s)\n\n", "", b.data);
-			continue;
+			add_padded(&b, "?", 1, 10, false);
+			buf_addch(&b, ' ');
+			add_padded(&b, when, wlen, 20, true);
+			buf_addstr(&b, "  (damaged queue file)\n");
+			add_note(&b, NULL, v[i].damaged);
+			buf_addch(&b, '\n');
+			goto next;
 		}
 		total += (unsigned long long)e->size;
-		buf_reset(&b);
-		util_printable(&b, e->sender[0] ? e->sender : "<>",
-		    strlen(e->sender[0] ? e->sender : "<>"));
-		/* Postfix's mark of a message on hold */
-		snprintf(id, sizeof(id), "%s%s", v[i].qid,
-		    e->hold_since != 0 ? "!" : "");
-		fprintf(fp, "%-16s %10lld %-20s  %s\n", id,
-		    (long long)e->size, when, b.data);
-		if ((err = queue_last_error(e, st)) != NULL) {
-			buf_reset(&b);
+		len = fmt_ll(num, (long long)e->size);
+		add_padded(&b, num, len, 10, false);
+		buf_addch(&b, ' ');
+		add_padded(&b, when, wlen, 20, true);
+		buf_addstr(&b, "  ");
+		add_printable(&b, e->sender[0] ? e->sender : "<>");
+		buf_addch(&b, '\n');
+		if ((err = queue_last_error(e, st)) != NULL)
 			/* a failed session is shown with its class (contract) */
-			if (st != NULL && err == st->error && st->class[0])
-				buf_printf(&b, "%s: ", st->class);
-			util_printable(&b, err, strlen(err));
-			fprintf(fp, "%50s(%s)\n", "", b.data);
-		}
+			add_note(&b, st != NULL && err == st->error &&
+			    st->class[0] ? st->class : NULL, err);
 		for (k = 0; k < e->nrcpts; k++) {
 			if (e->rcpts[k].state != RCPT_PENDING)
 				continue;
-			buf_reset(&b);
-			util_printable(&b, e->rcpts[k].addr,
-			    strlen(e->rcpts[k].addr));
-			fprintf(fp, "%50s%s\n", "", b.data);
-			if (e->rcpts[k].reason != NULL) {
-				buf_reset(&b);
-				util_printable(&b, e->rcpts[k].reason,
-				    strlen(e->rcpts[k].reason));
-				fprintf(fp, "%50s(%s)\n", "", b.data);
-			}
+			add_padded(&b, "", 0, PRINT_INDENT, false);
+			add_printable(&b, e->rcpts[k].addr);
+			buf_addch(&b, '\n');
+			if (e->rcpts[k].reason != NULL)
+				add_note(&b, NULL, e->rcpts[k].reason);
 		}
-		fputc('\n', fp);
+		buf_addch(&b, '\n');
+next:
+		if (b.len >= PRINT_FLUSH) {
+			fwrite(b.data, 1, b.len, fp);
+			buf_reset(&b);
+		}
 	}
+	if (b.len > 0)
+		fwrite(b.data, 1, b.len, fp);
 	fprintf(fp, "-- %llu Kbytes in %zu Request%s.\n",
 	    (total + 1023) / 1024, n, n == 1 ? "" : "s");
 	buf_free(&b);

@@ -56,7 +56,9 @@ int	 queue_read(struct spool *, const char *qid, int fd,
 
 /*
  * Every message in queue/, sorted by arrival (queue ID as tie-break).
- * Damaged messages are listed with their reason, never skipped.
+ * Damaged messages are listed with their reason, never skipped. Takes no
+ * lock: state/ is listed once before queue/, so a message whose first
+ * state file is written meanwhile is shown as it was before it.
  * Returns 0 with *entries (caller frees with queue_entries_free), or -1.
  */
 int	 queue_scan(struct spool *, struct qentry **entries, size_t *n);

@@ -484,7 +484,7 @@ setarrival "$T/spool/queue/$K3" $((NOW - 7200))
 run $PT check
 WHY="exit $RC: $(cat "$T/out")"
 check "check: oldest 2 h, default warn 1h: WARNING" \
-    '[ "$RC" -eq 1 ] && grep -q "^POSTERN WARNING - 3 messages, oldest 2h (> 1h), last error: none | queue=3;100;1000;0 oldest=7[12][0-9][0-9]s;3600;86400;0 " "$T/out"'
+    '[ "$RC" -eq 1 ] && grep -q "^POSTERN WARNING - 3 messages, oldest 2h (> 1h), last error: none | queue=3;100;1000;0 oldest=7[2-9][0-9][0-9]s;3600;86400;0 " "$T/out"'
 setarrival "$T/spool/queue/$K3" $((NOW - 2 * 86400))
 run $PT check
 WHY="exit $RC: $(cat "$T/out")"
