@@ -17,8 +17,9 @@
  * keys run once the whole file was read; then the defaults fill the keys
  * not given.
  *
- * Promises: the password file is never opened, only stat()ed, because the
- * front-end, which may run setgid, loads this file too. On error nothing
+ * Promises: the password file is never opened, only stat()ed, and the
+ * secret commands are never run, because the front-end, which may run
+ * setgid, loads this file too. On error nothing
  * stays allocated. The conf_parse_* functions are pure: no I/O, no global
  * state, and their messages quote input only as printable, truncated text.
  */
@@ -79,6 +80,8 @@ enum conf_keyidx {
 	K_TLS_CA_FILE,
 	K_AUTH_USER,
 	K_AUTH_PASSWORD_FILE,
+	K_AUTH_PASSWORD_COMMAND,
+	K_AUTH_TOKEN_COMMAND,
 	K_AUTH_MECHANISMS,
 	K_SPOOL_DIR,
 	K_HELO_NAME,
@@ -129,6 +132,8 @@ static int	 set_ca_file(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_secret_file(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	 set_command(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
 static int	 set_mechanisms(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_hostname(struct conf *, const struct conf_key *,
@@ -148,8 +153,8 @@ static void	 store_string(struct conf *, const struct conf_key *,
 static enum conf_rl read_line(FILE *, struct buf *);
 static int	 parse_line(struct conf *, char *, size_t, unsigned long,
 		    unsigned long *, char *, size_t);
-static int	 check_across(const unsigned long *, unsigned long *, char *,
-		    size_t);
+static int	 check_across(const struct conf *, const unsigned long *,
+		    unsigned long *, char *, size_t);
 static void	 apply_defaults(struct conf *, const unsigned long *);
 
 #define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->off))
@@ -170,6 +175,12 @@ static const struct conf_key keys[K_NKEYS] = {
 				  CONF_OFF(auth_user), 0, false },
 	[K_AUTH_PASSWORD_FILE] = { "auth_password_file", set_secret_file, NULL,
 				  CONF_OFF(auth_password_file), 0, false },
+	/* The value is the rest of the line (see parse_line). */
+	[K_AUTH_PASSWORD_COMMAND] = { "auth_password_command", set_command,
+				  NULL, CONF_OFF(auth_password_command), 0,
+				  false },
+	[K_AUTH_TOKEN_COMMAND] = { "auth_token_command", set_command, NULL,
+				  CONF_OFF(auth_token_command), 0, false },
 	[K_AUTH_MECHANISMS] =	{ "auth_mechanisms", set_mechanisms, NULL,
 				  CONF_OFF(auth_mechanisms),
 				  CONF_OFF(nauth_mechanisms), true },
@@ -206,14 +217,22 @@ static const struct conf_key keys[K_NKEYS] = {
 };
 
 /*
- * The SASL mechanisms postern implements, by their IANA names. A new
- * mechanism becomes configurable by adding its name here once sasl.c has
- * it (SCRAM-SHA-256, XOAUTH2 and OAUTHBEARER are planned).
+ * The SASL mechanisms postern implements, by their IANA names (XOAUTH2
+ * is Google's), and whether they take an access token rather than a
+ * password. A new mechanism becomes configurable by adding its name here
+ * once psasl.c has it.
  */
-static const char *const mechanisms[] = {
-	"CRAM-MD5",
-	"LOGIN",
-	"PLAIN",
+static const struct {
+	const char	*name;
+	bool		 token;
+} mechanisms[] = {
+	{ "CRAM-MD5", false },
+	{ "LOGIN", false },
+	{ "OAUTHBEARER", true },
+	{ "PLAIN", false },
+	{ "SCRAM-SHA-1", false },
+	{ "SCRAM-SHA-256", false },
+	{ "XOAUTH2", true },
 };
 #define NMECHANISMS	(sizeof(mechanisms) / sizeof(mechanisms[0]))
 
@@ -315,7 +334,7 @@ conf_load(struct conf *c, const char *path, int flags, char *err,
 			goto out;
 		}
 	}
-	if (check_across(seen, &lineno, msg, sizeof(msg)) == -1) {
+	if (check_across(&n, seen, &lineno, msg, sizeof(msg)) == -1) {
 		util_errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
 		goto out;
 	}
@@ -350,6 +369,8 @@ conf_free(struct conf *c)
 	free(c->tls_ca_file);
 	free(c->auth_user);
 	free(c->auth_password_file);
+	free(c->auth_password_command);
+	free(c->auth_token_command);
 	for (i = 0; i < c->nauth_mechanisms; i++)
 		free(c->auth_mechanisms[i]);
 	free(c->auth_mechanisms);
@@ -572,8 +593,21 @@ conf_mechanism_known(const char *name)
 	if (name == NULL)
 		return false;
 	for (i = 0; i < NMECHANISMS; i++)
-		if (strcasecmp(name, mechanisms[i]) == 0)
+		if (strcasecmp(name, mechanisms[i].name) == 0)
 			return true;
+	return false;
+}
+
+bool
+conf_mechanism_token(const char *name)
+{
+	size_t i;
+
+	if (name == NULL)
+		return false;
+	for (i = 0; i < NMECHANISMS; i++)
+		if (strcasecmp(name, mechanisms[i].name) == 0)
+			return mechanisms[i].token;
 	return false;
 }
 
@@ -723,7 +757,7 @@ parse_port(const char *s, unsigned *out)
 	return 0;
 }
 
-/* "CRAM-MD5, LOGIN or PLAIN", from mechanisms[]. */
+/* "CRAM-MD5, LOGIN, ... or XOAUTH2", from mechanisms[]. */
 static void
 mechanism_hint(struct buf *b)
 {
@@ -732,7 +766,7 @@ mechanism_hint(struct buf *b)
 	for (i = 0; i < NMECHANISMS; i++) {
 		if (i > 0)
 			buf_addstr(b, i + 1 == NMECHANISMS ? " or " : ", ");
-		buf_addstr(b, mechanisms[i]);
+		buf_addstr(b, mechanisms[i].name);
 	}
 }
 
@@ -950,6 +984,22 @@ set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
     char *msg, size_t msglen)
 {
 	return check_file(c, k, val, true, msg, msglen);
+}
+
+/*
+ * A shell command line, kept as written; the delivery worker runs it with
+ * /bin/sh -c. Nothing is checked here but that it is not blank: the file
+ * reader already refused control characters, and "#" after a blank
+ * starts a comment, as on every line.
+ */
+static int
+set_command(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	(void)msg;
+	(void)msglen;
+	store_string(c, k, val);
+	return 0;
 }
 
 static int
@@ -1196,7 +1246,8 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 			    "line %lu)", k->name, seen[i]);
 			return -1;
 		}
-		if (val[strcspn(val, " \t")] != '\0') {
+		/* a command's value is the rest of the line, blanks and all */
+		if (k->set != set_command && val[strcspn(val, " \t")] != '\0') {
 			util_errf(msg, msglen, "more than one value for '%s'",
 			    k->name);
 			return -1;
@@ -1212,30 +1263,61 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
  * of the key that is present, and msg says which one is missing.
  */
 static int
-check_across(const unsigned long *seen, unsigned long *lineno, char *msg,
-    size_t msglen)
+check_across(const struct conf *c, const unsigned long *seen,
+    unsigned long *lineno, char *msg, size_t msglen)
 {
 	static const enum conf_keyidx needs_rewrite[] = {
 		K_REWRITE_SCOPE, K_REWRITE_FROM };
-	size_t i;
+	static const enum conf_keyidx needs_user[] = {
+		K_AUTH_PASSWORD_FILE, K_AUTH_PASSWORD_COMMAND,
+		K_AUTH_TOKEN_COMMAND, K_AUTH_MECHANISMS };
+	bool pw = seen[K_AUTH_PASSWORD_FILE] != 0 ||
+	    seen[K_AUTH_PASSWORD_COMMAND] != 0;
+	bool tok = seen[K_AUTH_TOKEN_COMMAND] != 0;
+	size_t i, usable = 0;
 
-	if (seen[K_AUTH_USER] != 0 && seen[K_AUTH_PASSWORD_FILE] == 0) {
+	if (seen[K_AUTH_USER] != 0 && !pw && !tok) {
 		*lineno = seen[K_AUTH_USER];
-		util_errf(msg, msglen, "%s without %s", keys[K_AUTH_USER].name,
-		    keys[K_AUTH_PASSWORD_FILE].name);
+		util_errf(msg, msglen, "%s without %s, %s or %s",
+		    keys[K_AUTH_USER].name, keys[K_AUTH_PASSWORD_FILE].name,
+		    keys[K_AUTH_PASSWORD_COMMAND].name,
+		    keys[K_AUTH_TOKEN_COMMAND].name);
 		return -1;
 	}
-	if (seen[K_AUTH_PASSWORD_FILE] != 0 && seen[K_AUTH_USER] == 0) {
-		*lineno = seen[K_AUTH_PASSWORD_FILE];
-		util_errf(msg, msglen, "%s without %s",
-		    keys[K_AUTH_PASSWORD_FILE].name, keys[K_AUTH_USER].name);
+	for (i = 0; i < sizeof(needs_user) / sizeof(needs_user[0]); i++) {
+		if (seen[needs_user[i]] != 0 && seen[K_AUTH_USER] == 0) {
+			*lineno = seen[needs_user[i]];
+			util_errf(msg, msglen, "%s without %s",
+			    keys[needs_user[i]].name, keys[K_AUTH_USER].name);
+			return -1;
+		}
+	}
+	if (seen[K_AUTH_PASSWORD_FILE] != 0 &&
+	    seen[K_AUTH_PASSWORD_COMMAND] != 0) {
+		*lineno = seen[K_AUTH_PASSWORD_FILE] >
+		    seen[K_AUTH_PASSWORD_COMMAND] ? seen[K_AUTH_PASSWORD_FILE] :
+		    seen[K_AUTH_PASSWORD_COMMAND];
+		util_errf(msg, msglen, "%s and %s exclude each other",
+		    keys[K_AUTH_PASSWORD_FILE].name,
+		    keys[K_AUTH_PASSWORD_COMMAND].name);
 		return -1;
 	}
-	if (seen[K_AUTH_MECHANISMS] != 0 && seen[K_AUTH_USER] == 0) {
-		*lineno = seen[K_AUTH_MECHANISMS];
-		util_errf(msg, msglen, "%s without %s",
-		    keys[K_AUTH_MECHANISMS].name, keys[K_AUTH_USER].name);
-		return -1;
+	/* A preference list must name a mechanism the secrets can serve. */
+	if (seen[K_AUTH_MECHANISMS] != 0) {
+		for (i = 0; i < c->nauth_mechanisms; i++) {
+			if (conf_mechanism_token(c->auth_mechanisms[i]) ? tok :
+			    pw)
+				usable++;
+		}
+		if (usable == 0) {
+			*lineno = seen[K_AUTH_MECHANISMS];
+			util_errf(msg, msglen, "%s names no mechanism for the "
+			    "configured secret (%s)",
+			    keys[K_AUTH_MECHANISMS].name, tok ?
+			    "with auth_token_command: OAUTHBEARER or XOAUTH2" :
+			    "OAUTHBEARER and XOAUTH2 need auth_token_command");
+			return -1;
+		}
 	}
 	/* Settings that would do nothing are mistakes worth naming. */
 	for (i = 0; i < sizeof(needs_rewrite) / sizeof(needs_rewrite[0]);

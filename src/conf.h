@@ -9,7 +9,9 @@
  * "FILE:LINE: message". Checks across keys run after the whole file.
  *
  * The front-end (sendmail) reads this file too, so loading it never reads
- * the password file's contents: it only stat()s it.
+ * the password file's contents: it only stat()s it; and it never runs
+ * auth_password_command or auth_token_command: only the delivery worker
+ * does (deliver.c).
  */
 #ifndef PST_CONF_H
 #define PST_CONF_H
@@ -43,6 +45,8 @@ struct conf {
 	char		*tls_ca_file;	/* NULL: the system store */
 	char		*auth_user;	/* NULL: no AUTH */
 	char		*auth_password_file;
+	char		*auth_password_command;	/* sh -c; first line: password */
+	char		*auth_token_command;	/* sh -c; first line: token */
 	char		**auth_mechanisms; /* upper case, preference order */
 	size_t		 nauth_mechanisms; /* 0: the built-in preference */
 	char		*spool_dir;	/* never NULL after conf_load */
@@ -127,5 +131,7 @@ int	 conf_parse_scope(const char *s, enum conf_scope *out, char *err,
 	    size_t errlen);
 /* True if name is a SASL mechanism postern implements (case-insensitive). */
 bool	 conf_mechanism_known(const char *name);
+/* True if name is a known mechanism that takes an OAuth 2.0 access token. */
+bool	 conf_mechanism_token(const char *name);
 
 #endif

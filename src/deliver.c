@@ -15,15 +15,30 @@
  * A message on hold (a "hold" line in its state file, set by postern hold
  * under the same lock) is neither delivered nor expired by any pass; its
  * time on hold does not count toward queue_lifetime (envelope_age).
+ *
+ * Secrets: the password (auth_password_file, or the first line printed
+ * by auth_password_command) and the access token (auth_token_command)
+ * are obtained once per pass, before the first connection, held in
+ * buffers of their own and wiped at the end of the pass. The commands
+ * run here only, never in the front-end: /bin/sh -c, stdin /dev/null,
+ * stderr inherited, in a process group of their own that is killed after
+ * CMD_TIMEOUT seconds. A failure of a secret source is an AUTH failure
+ * of the pass: the messages stay queued with that error. When the
+ * server refuses the token (a 5xx or an error challenge), the command is
+ * run once more in the same pass and, if it prints a different token,
+ * the same smarthost is tried once more with it.
  */
 #include "config.h"
 
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,6 +62,9 @@
 
 #define BODY_CHUNK	(64 * 1024)
 #define PASS_MAX	1024	/* bytes of a password */
+#define TOKEN_MAX	8192	/* bytes of an access token (JWTs are long) */
+#define CMD_TIMEOUT	30	/* seconds for a secret command */
+#define CMD_OUTPUT_MAX	(64 * 1024) /* bytes a secret command may print */
 
 struct session {
 	const struct conf	*conf;
@@ -59,6 +77,9 @@ struct session {
 	struct buf		 in;		/* received, not yet parsed */
 	size_t			 inpos;
 	char			*pass;		/* secret */
+	char			*token;		/* secret */
+	bool			 token_refused;	/* by the last server tried */
+	bool			 token_retried;	/* a fresh one was tried */
 	bool			 up;		/* READY for a message */
 	bool			 failed;	/* no more tries this pass */
 	enum smtp_fail		 fail;
@@ -70,6 +91,13 @@ static const unsigned schedule[] = { 60, 300, 900, 1800, 3600 };
 
 static void	trace(void *, bool, const char *, size_t);
 static int	read_password(const struct conf *, char **, char *, size_t);
+static int	run_command(const char *, const char *, size_t, char **,
+		    char *, size_t);
+static int	get_secrets(struct session *, char *, size_t);
+static int	fresh_token(struct session *);
+static void	free_secret(char **);
+static long long now_ms(void);
+static int	session_try(struct session *, const struct hostport *);
 static int	flush_out(struct session *);
 static int	get_reply(struct session *, int, struct smtp_reply *);
 static void	pump(struct session *, int);
@@ -163,6 +191,230 @@ read_password(const struct conf *c, char **out, char *err, size_t errlen)
 	}
 	*out = xstrndup(buf, len);
 	explicit_bzero(buf, sizeof(buf));
+	return 0;
+}
+
+static long long
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * Runs cmd (the value of key) with /bin/sh -c and takes the first line
+ * of its standard output, at most max bytes, as a secret: *out, caller
+ * wipes and frees. The command must exit 0 within CMD_TIMEOUT seconds;
+ * its process group is killed otherwise. What it prints is read into
+ * buffers that are wiped, and never appears in err.
+ */
+static int
+run_command(const char *key, const char *cmd, size_t max, char **out,
+    char *err, size_t errlen)
+{
+	char chunk[4096], *line;
+	size_t len = 0, total = 0, i;
+	long long deadline = now_ms() + CMD_TIMEOUT * 1000LL, left;
+	struct pollfd pfd;
+	bool eol = false, timedout = false, toomuch = false;
+	int p[2], fd, status = 0;
+	ssize_t n;
+	pid_t pid, w;
+
+	*out = NULL;
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "%s: pipe: %s", key, strerror(errno));
+		return -1;
+	}
+	if ((pid = fork()) == -1) {
+		snprintf(err, errlen, "%s: fork: %s", key, strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (pid == 0) {
+		sigset_t none;
+
+		/* its own group: a timeout kills what it started, too */
+		(void)setpgid(0, 0);
+		sigemptyset(&none);
+		sigprocmask(SIG_SETMASK, &none, NULL);
+		signal(SIGPIPE, SIG_DFL);	/* exec keeps SIG_IGN */
+		if (dup2(p[1], STDOUT_FILENO) == -1)
+			_exit(126);
+		if ((fd = open("/dev/null", O_RDONLY)) != -1 &&
+		    fd != STDIN_FILENO) {
+			(void)dup2(fd, STDIN_FILENO);
+			close(fd);
+		}
+		execl("/bin/sh", "sh", "-c", cmd, (char *)NULL);
+		_exit(127);
+	}
+	(void)setpgid(pid, pid);
+	close(p[1]);
+	line = xmalloc(max + 1);
+	pfd.fd = p[0];
+	pfd.events = POLLIN;
+	for (;;) {
+		if ((left = deadline - now_ms()) <= 0) {
+			timedout = true;
+			break;
+		}
+		if (poll(&pfd, 1, (int)left) == -1) {
+			if (errno == EINTR)
+				continue;
+			break;
+		}
+		if (pfd.revents == 0)
+			continue;
+		if ((n = read(p[0], chunk, sizeof(chunk))) == -1) {
+			if (errno == EINTR || errno == EAGAIN)
+				continue;
+			break;
+		}
+		if (n == 0)
+			break;
+		/* keep the first line, read (and drop) the rest */
+		for (i = 0; i < (size_t)n && !eol; i++) {
+			if (chunk[i] == '\n' || chunk[i] == '\r')
+				eol = true;
+			else if (len <= max)
+				line[len++] = chunk[i];
+		}
+		total += (size_t)n;
+		if (total > CMD_OUTPUT_MAX) {
+			toomuch = true;
+			break;
+		}
+	}
+	explicit_bzero(chunk, sizeof(chunk));
+	close(p[0]);
+	/* exited, or killed once the time is up */
+	for (;;) {
+		w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w == -1 && errno != EINTR))
+			break;
+		if (w == 0 && (timedout || toomuch || now_ms() >= deadline)) {
+			if (!toomuch)
+				timedout = true;
+			(void)kill(-pid, SIGKILL);
+			(void)kill(pid, SIGKILL);
+			while (waitpid(pid, &status, 0) == -1 &&
+			    errno == EINTR)
+				;
+			break;
+		}
+		if (w == 0)
+			(void)poll(NULL, 0, 10);
+	}
+	if (timedout)
+		snprintf(err, errlen, "%s timed out after %d seconds", key,
+		    CMD_TIMEOUT);
+	else if (toomuch)
+		snprintf(err, errlen, "%s printed more than %d bytes", key,
+		    CMD_OUTPUT_MAX);
+	else if (WIFSIGNALED(status))
+		snprintf(err, errlen, "%s was killed by signal %d", key,
+		    WTERMSIG(status));
+	else if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+		snprintf(err, errlen, "%s failed (exit status %d)", key,
+		    WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+	else if (len == 0)
+		snprintf(err, errlen, "%s printed nothing on its first line",
+		    key);
+	else if (len > max)
+		snprintf(err, errlen, "%s printed a first line longer than "
+		    "%zu bytes", key, max);
+	else {
+		*out = xstrndup(line, len);
+		explicit_bzero(line, max + 1);
+		free(line);
+		return 0;
+	}
+	explicit_bzero(line, max + 1);
+	free(line);
+	return -1;
+}
+
+static void
+free_secret(char **p)
+{
+	if (*p != NULL) {
+		explicit_bzero(*p, strlen(*p));
+		free(*p);
+		*p = NULL;
+	}
+}
+
+/*
+ * The password and the token the configuration names, once per pass.
+ * With both sources configured, one that works is enough (the other's
+ * trouble is logged); otherwise its failure is the pass's AUTH failure.
+ */
+static int
+get_secrets(struct session *s, char *err, size_t errlen)
+{
+	const struct conf *c = s->conf;
+	char perr[512] = "", terr[512] = "";
+	bool want_pass, want_token;
+	int prc = 0, trc = 0;
+
+	if (c->auth_user == NULL)
+		return 0;
+	want_pass = c->auth_password_file != NULL ||
+	    c->auth_password_command != NULL;
+	want_token = c->auth_token_command != NULL;
+	if (want_pass && s->pass == NULL) {
+		if (c->auth_password_command != NULL)
+			prc = run_command("auth_password_command",
+			    c->auth_password_command, PASS_MAX, &s->pass, perr,
+			    sizeof(perr));
+		else
+			prc = read_password(c, &s->pass, perr, sizeof(perr));
+	}
+	if (want_token && s->token == NULL)
+		trc = run_command("auth_token_command", c->auth_token_command,
+		    TOKEN_MAX, &s->token, terr, sizeof(terr));
+	if (prc == 0 && trc == 0)
+		return 0;
+	if (want_pass && want_token && (prc == 0 || trc == 0)) {
+		log_mail(LOG_WARNING, "%s", prc == -1 ? perr : terr);
+		return 0;
+	}
+	snprintf(err, errlen, "%s", prc == -1 ? perr : terr);
+	return -1;
+}
+
+/*
+ * The server refused the token: run the command again, once per pass.
+ * 0 if it printed a different token (worth another try), else -1.
+ */
+static int
+fresh_token(struct session *s)
+{
+	char err[512], *tok = NULL;
+	bool same;
+
+	if (s->conf->auth_token_command == NULL || s->token_retried)
+		return -1;
+	s->token_retried = true;
+	if (run_command("auth_token_command", s->conf->auth_token_command,
+	    TOKEN_MAX, &tok, err, sizeof(err)) == -1) {
+		log_mail(LOG_WARNING, "%s", err);
+		return -1;
+	}
+	same = s->token != NULL && strcmp(tok, s->token) == 0;
+	free_secret(&s->token);
+	s->token = tok;
+	if (same) {
+		log_mail(LOG_INFO, "auth_token_command printed the refused "
+		    "token again; not retrying");
+		return -1;
+	}
+	log_mail(LOG_INFO, "the server refused the access token; trying "
+	    "once more with a fresh one");
 	return 0;
 }
 
@@ -294,14 +546,14 @@ session_close(struct session *s)
  * Connects, in failover order, until a server is ready for mail. A host
  * that cannot be reached, greets with an error, fails TLS or closes the
  * session gives way to the next; a refused AUTH does not (the account is
- * the same) and ends the pass's deliveries.
+ * the same) and ends the pass's deliveries, except that a refused token
+ * is replaced by a fresh one once (fresh_token) and the host tried again.
  */
 static int
 session_open(struct session *s)
 {
 	const struct conf *c = s->conf;
 	char err[600];
-	int tmo = (int)c->command_timeout * 1000;
 	size_t i;
 
 	if (c->nsmarthosts == 0) {
@@ -309,8 +561,7 @@ session_open(struct session *s)
 		s->failed = true;
 		return -1;
 	}
-	if (c->auth_user != NULL && s->pass == NULL &&
-	    read_password(c, &s->pass, err, sizeof(err)) == -1) {
+	if (get_secrets(s, err, sizeof(err)) == -1) {
 		note_failure(s, SMTP_FAIL_AUTH, err);
 		s->failed = true;
 		return -1;
@@ -325,76 +576,92 @@ session_open(struct session *s)
 	s->so.helo = c->helo_name != NULL ? c->helo_name : util_fqdn();
 	s->so.tls = c->tls;
 	s->so.user = c->auth_user;
-	s->so.pass = s->pass;
 	s->so.mechs = (const char *const *)c->auth_mechanisms;
 	s->so.nmechs = c->nauth_mechanisms;
 	s->so.trace = s->opts->verbose ? trace : NULL;
 
 	for (i = 0; i < c->nsmarthosts; i++) {
-		const struct hostport *hp = &c->smarthosts[i];
-		unsigned port = conf_port(c, hp);
-
-		smtp_reply_parser_init(&s->rp);
-		buf_init(&s->in);
-		s->inpos = 0;
-		s->conn = conn_open(hp->host, port,
-		    (int)c->connect_timeout * 1000, err, sizeof(err));
-		if (s->conn == NULL) {
-			note_failure(s, SMTP_FAIL_CONNECT, err);
-			log_mail(LOG_INFO, "%s", err);
-			smtp_reply_parser_free(&s->rp);
-			continue;
-		}
-		snprintf(s->relay, sizeof(s->relay), "%s", conn_peer(s->conn));
-		if (s->opts->verbose)
-			fprintf(stderr, "connected to %s\n", s->relay);
-		smtp_init(&s->c, &s->so, c->tls == CONF_TLS_SMTPS);
-		if (c->tls == CONF_TLS_SMTPS && conn_tls(s->conn, s->tls,
-		    hp->host, (int)c->connect_timeout * 1000, err,
-		    sizeof(err)) == -1)
-			smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
-		else {
-			if (s->opts->verbose && conn_tls_info(s->conn))
-				fprintf(stderr, "TLS: %s\n",
-				    conn_tls_info(s->conn));
-			pump(s, tmo);
-		}
-		while (s->c.state == SMTP_TLS) {
-			/* bytes after the 220 were sent in clear text: an
-			   injection attempt (CVE-2011-0411 and relatives) */
-			if (s->inpos < s->in.len || conn_readable(s->conn)) {
-				smtp_fail(&s->c, SMTP_FAIL_TLS, "%s sent data "
-				    "after its STARTTLS reply", s->relay);
-				break;
-			}
-			if (conn_tls(s->conn, s->tls, hp->host,
-			    (int)c->connect_timeout * 1000, err,
-			    sizeof(err)) == -1) {
-				smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
-				break;
-			}
-			if (s->opts->verbose && conn_tls_info(s->conn))
-				fprintf(stderr, "TLS: %s\n",
-				    conn_tls_info(s->conn));
-			smtp_tls_done(&s->c);
-			pump(s, tmo);
-		}
-		if (s->c.state == SMTP_READY) {
-			/* a host that failed before this one is history now */
-			s->up = true;
-			s->fail = SMTP_FAIL_NONE;
-			s->error[0] = '\0';
+		if (session_try(s, &c->smarthosts[i]) == 0)
 			return 0;
-		}
-		note_failure(s, s->c.fail, s->c.error);
-		log_mail(LOG_INFO, "%s (%s)", s->c.error,
-		    smtp_fail_names[s->c.fail]);
-		session_close(s);
+		if (s->fail == SMTP_FAIL_AUTH && s->token_refused &&
+		    fresh_token(s) == 0 &&
+		    session_try(s, &c->smarthosts[i]) == 0)
+			return 0;
 		/* the account is the same everywhere: no failover for AUTH */
 		if (s->fail == SMTP_FAIL_AUTH)
 			break;
 	}
 	s->failed = true;
+	return -1;
+}
+
+/* One smarthost: 0 when it is ready for mail, else -1 (s->fail says). */
+static int
+session_try(struct session *s, const struct hostport *hp)
+{
+	const struct conf *c = s->conf;
+	unsigned port = conf_port(c, hp);
+	char err[600];
+	int tmo = (int)c->command_timeout * 1000;
+
+	/* the secrets may have been replaced since the last host */
+	s->so.pass = s->pass;
+	s->so.token = s->token;
+	s->so.host = hp->host;
+	s->so.port = port;
+	s->token_refused = false;
+	smtp_reply_parser_init(&s->rp);
+	buf_init(&s->in);
+	s->inpos = 0;
+	s->conn = conn_open(hp->host, port, (int)c->connect_timeout * 1000,
+	    err, sizeof(err));
+	if (s->conn == NULL) {
+		note_failure(s, SMTP_FAIL_CONNECT, err);
+		log_mail(LOG_INFO, "%s", err);
+		smtp_reply_parser_free(&s->rp);
+		return -1;
+	}
+	snprintf(s->relay, sizeof(s->relay), "%s", conn_peer(s->conn));
+	if (s->opts->verbose)
+		fprintf(stderr, "connected to %s\n", s->relay);
+	smtp_init(&s->c, &s->so, c->tls == CONF_TLS_SMTPS);
+	if (c->tls == CONF_TLS_SMTPS && conn_tls(s->conn, s->tls, hp->host,
+	    (int)c->connect_timeout * 1000, err, sizeof(err)) == -1)
+		smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
+	else {
+		if (s->opts->verbose && conn_tls_info(s->conn))
+			fprintf(stderr, "TLS: %s\n", conn_tls_info(s->conn));
+		pump(s, tmo);
+	}
+	while (s->c.state == SMTP_TLS) {
+		/* bytes after the 220 were sent in clear text: an
+		   injection attempt (CVE-2011-0411 and relatives) */
+		if (s->inpos < s->in.len || conn_readable(s->conn)) {
+			smtp_fail(&s->c, SMTP_FAIL_TLS, "%s sent data after "
+			    "its STARTTLS reply", s->relay);
+			break;
+		}
+		if (conn_tls(s->conn, s->tls, hp->host,
+		    (int)c->connect_timeout * 1000, err, sizeof(err)) == -1) {
+			smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
+			break;
+		}
+		if (s->opts->verbose && conn_tls_info(s->conn))
+			fprintf(stderr, "TLS: %s\n", conn_tls_info(s->conn));
+		smtp_tls_done(&s->c);
+		pump(s, tmo);
+	}
+	if (s->c.state == SMTP_READY) {
+		/* a host that failed before this one is history now */
+		s->up = true;
+		s->fail = SMTP_FAIL_NONE;
+		s->error[0] = '\0';
+		return 0;
+	}
+	note_failure(s, s->c.fail, s->c.error);
+	log_mail(LOG_INFO, "%s (%s)", s->c.error, smtp_fail_names[s->c.fail]);
+	s->token_refused = s->c.token_refused;
+	session_close(s);
 	return -1;
 }
 
@@ -805,10 +1072,8 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	}
 	/* removals and renames of this pass survive a power loss */
 	fsync(sp->queuefd);
-	if (s.pass != NULL) {
-		explicit_bzero(s.pass, strlen(s.pass));
-		free(s.pass);
-	}
+	free_secret(&s.pass);
+	free_secret(&s.token);
 	ptls_free(s.tls);
 	for (i = 0; i < n; i++)
 		free(names[i]);

@@ -71,7 +71,7 @@ smtp_free(struct smtp_client *c)
 	if (c == NULL)
 		return;
 	psasl_wipe(&c->out);
-	memset(&c->sasl, 0, sizeof(c->sasl));
+	psasl_clear(&c->sasl);
 }
 
 static void
@@ -180,6 +180,7 @@ start_auth(struct smtp_client *c)
 	const struct psasl_mech *m;
 	struct buf b64 = BUF_INIT, line = BUF_INIT, shown = BUF_INIT;
 	char err[256];
+	unsigned have = 0;
 	int rv;
 
 	/* Never credentials in clear text unless the admin said tls none. */
@@ -192,14 +193,24 @@ start_auth(struct smtp_client *c)
 		    "the server does not offer AUTH");
 		return;
 	}
-	m = psasl_choose(c->opts->mechs, c->opts->nmechs, c->ext.auth);
+	if (c->opts->pass != NULL)
+		have |= PSASL_HAVE_PASSWORD;
+	if (c->opts->token != NULL)
+		have |= PSASL_HAVE_TOKEN;
+	m = psasl_choose(c->opts->mechs, c->opts->nmechs, c->ext.auth, have);
 	if (m == NULL) {
-		snprintf(err, sizeof(err), "no usable AUTH mechanism (server "
-		    "offers %.200s)", c->ext.auth);
-		failure(c, SMTP_FAIL_AUTH, NULL, err);
+		buf_printf(&line, "no usable AUTH mechanism (server offers "
+		    "%.200s; configured: %s)", c->ext.auth,
+		    have == PSASL_HAVE_TOKEN ? "an access token" :
+		    have == PSASL_HAVE_PASSWORD ? "a password" :
+		    "a password and an access token");
+		failure(c, SMTP_FAIL_AUTH, NULL, line.data);
+		buf_free(&line);
 		return;
 	}
-	psasl_init(&c->sasl, m, c->opts->user, c->opts->pass);
+	psasl_init(&c->sasl, m, c->opts->user, m->secret == PSASL_TOKEN ?
+	    c->opts->token : c->opts->pass);
+	psasl_set_server(&c->sasl, c->opts->host, c->opts->port);
 	rv = psasl_initial(&c->sasl, &b64, err, sizeof(err));
 	if (rv == -1) {
 		psasl_wipe(&b64);
@@ -224,9 +235,19 @@ static void
 auth_reply(struct smtp_client *c, const struct smtp_reply *r)
 {
 	struct buf b64 = BUF_INIT;
-	char err[256];
+	char err[256], what[256];
+	bool token = c->sasl.mech != NULL &&
+	    c->sasl.mech->secret == PSASL_TOKEN;
 
 	if (r->code == 235) {
+		/* SCRAM: no success unless the server proved itself */
+		if (psasl_finish(&c->sasl, r->text.data, r->text.len, err,
+		    sizeof(err)) == -1) {
+			psasl_clear(&c->sasl);
+			failure(c, SMTP_FAIL_AUTH, NULL, err);
+			return;
+		}
+		psasl_clear(&c->sasl);
 		c->authenticated = true;
 		c->state = SMTP_READY;
 		return;
@@ -235,6 +256,7 @@ auth_reply(struct smtp_client *c, const struct smtp_reply *r)
 		if (psasl_respond(&c->sasl, r->text.data, r->text.len, &b64,
 		    err, sizeof(err)) == -1) {
 			psasl_wipe(&b64);
+			psasl_clear(&c->sasl);
 			/* "*" cancels the exchange (RFC 4954 4) */
 			emit(c, "*");
 			failure(c, SMTP_FAIL_AUTH, NULL, err);
@@ -244,8 +266,19 @@ auth_reply(struct smtp_client *c, const struct smtp_reply *r)
 		psasl_wipe(&b64);
 		return;
 	}
-	failure(c, SMTP_FAIL_AUTH, r, r->code == 535 ?
-	    "authentication failed" : "AUTH refused");
+	snprintf(what, sizeof(what), "%s%s%s%s%s",
+	    r->code == 535 || (token && r->code >= 500) ?
+	    "authentication failed" : "AUTH refused",
+	    c->sasl.mech != NULL ? " (" : "",
+	    c->sasl.mech != NULL ? c->sasl.mech->name : "",
+	    c->sasl.refused ? ", token refused: " : "",
+	    c->sasl.refused ? c->sasl.detail : "");
+	if (c->sasl.mech != NULL)
+		strlcat(what, ")", sizeof(what));
+	/* a 4xx is the server's trouble; a 5xx or an error challenge, ours */
+	c->token_refused = token && (c->sasl.refused || r->code >= 500);
+	psasl_clear(&c->sasl);
+	failure(c, SMTP_FAIL_AUTH, r, what);
 }
 
 void

@@ -12,7 +12,9 @@
  * Rules kept here: with tls starttls, STARTTLS or fail, and every
  * capability learnt before TLS is forgotten; no AUTH before TLS unless tls
  * is none; a failed AUTH ends the session (nothing is then sent without
- * it); PIPELINING sends MAIL, every RCPT and DATA in one write.
+ * it), and so does a 235 before a SCRAM server proved that it knows the
+ * password (psasl_finish); PIPELINING sends MAIL, every RCPT and DATA in
+ * one write.
  *
  * Outcomes are per recipient (DELIVERED, TEMPFAIL, PERMFAIL) with the
  * reply that decided them. A session failure (c->fail != SMTP_FAIL_NONE)
@@ -96,7 +98,11 @@ struct smtp_opts {
 	const char		*helo;
 	enum conf_tls		 tls;
 	const char		*user;		/* NULL: no AUTH */
-	const char		*pass;		/* borrowed secret */
+	const char		*pass;		/* borrowed secret; NULL: none */
+	const char		*token;		/* borrowed OAuth 2.0 access
+						   token; NULL: none */
+	const char		*host;		/* the server, for OAUTHBEARER */
+	unsigned		 port;
 	const char *const	*mechs;		/* preference; nmechs 0: built-in */
 	size_t			 nmechs;
 	/* the dialogue, for -v; AUTH data is redacted before it gets here */
@@ -113,6 +119,10 @@ struct smtp_client {
 	bool			 tls_active;
 	bool			 authenticated;
 	struct psasl		 sasl;
+	bool			 token_refused;	/* AUTH with the token failed
+						   for good (5xx, or an error
+						   challenge): a fresh token
+						   may do better */
 	struct smtp_txn		*txn;		/* during a transaction */
 	bool			 discard_dot;	/* body was a lone "." only */
 	enum smtp_fail		 fail;

@@ -21,14 +21,17 @@ events.log one line per event as it happens (see --help-files).
 It writes its PID to --pidfile and prints "listening on HOST:PORT" once it
 accepts connections. It stops on SIGTERM (and SIGINT), exit status 0.
 
-TLS (--tls starttls|smtps with --cert/--key), AUTH (--auth USER:PASSWORD,
-PLAIN, LOGIN and CRAM-MD5) and fault injection (--reply-*, --fail-first,
+TLS (--tls starttls|smtps with --cert/--key), AUTH (--auth USER:PASSWORD
+for PLAIN, LOGIN, CRAM-MD5, SCRAM-SHA-256 and SCRAM-SHA-1, --auth-token
+USER:TOKEN for XOAUTH2 and OAUTHBEARER, --scram-fault) and fault injection (--reply-*, --fail-first,
 --greeting, --drop-at, --hang-at, --after-dot, --endless-*, --max-size)
-are options; without them it behaves as it always did. Run it with /usr/bin/python3
-(Debian's python3-aiosmtpd).
+are options; without them it behaves as it always did. Run it with
+/usr/bin/python3 (Debian's python3-aiosmtpd).
 """
 import argparse
 import asyncio
+import base64
+import binascii
 import hashlib
 import hmac
 import ipaddress
@@ -47,7 +50,9 @@ from aiosmtpd.smtp import (MISSING, SMTP, AuthResult, TLSSetupException,
 
 STAGES = ("greeting", "ehlo", "starttls", "handshake", "auth", "mail",
           "rcpt", "data", "dot", "quit")
-MECHS = ("PLAIN", "LOGIN", "CRAM-MD5")     # the ones implemented here
+MECHS = ("PLAIN", "LOGIN", "CRAM-MD5",     # the ones implemented here
+         "SCRAM-SHA-256", "SCRAM-SHA-1", "XOAUTH2", "OAUTHBEARER")
+SCRAM_HASH = {"SCRAM-SHA-256": "sha256", "SCRAM-SHA-1": "sha1"}
 DEFAULT_GREETING_TEXT = "ESMTP postern test smarthost"
 
 FILES_HELP = """\
@@ -123,6 +128,10 @@ class State:
         for up in a.auth or []:
             user, _, pw = up.partition(":")
             self.users[user.encode("utf-8")] = pw.encode("utf-8")
+        self.tokens = {}
+        for ut in a.auth_token or []:
+            user, _, tok = ut.rpartition(":")
+            self.tokens[user.encode("utf-8")] = tok.encode("utf-8")
         self.mechs = []
         if a.auth_mechs.strip():
             for m in a.auth_mechs.split(","):
@@ -196,6 +205,12 @@ class State:
         key = want if want is not None else b"\0" * 16
         expect = hmac.new(key, challenge, hashlib.md5).hexdigest().encode()
         ok = hmac.compare_digest(expect, digest)
+        return ok and want is not None
+
+    def check_token(self, user, token):
+        want = self.tokens.get(user)
+        ok = hmac.compare_digest(want if want is not None else b"\0" * 16,
+                                 token)
         return ok and want is not None
 
     def authenticate(self, server, session, envelope, mechanism, auth_data):
@@ -297,8 +312,8 @@ class Hooks:
             if word == "STARTTLS" and st.a.no_starttls_advertise:
                 continue
             out.append(r)
-        if st.users and st.mechs and (server.tls_on or
-                                      not st.a.auth_require_tls):
+        if (st.users or st.tokens) and st.mechs and (
+                server.tls_on or not st.a.auth_require_tls):
             out.append("250-AUTH " + " ".join(st.mechs))
         for kw in st.a.ehlo_extra or []:
             out.append("250-" + kw)
@@ -491,7 +506,7 @@ class Smtp(SMTP):
         except asyncio.CancelledError:
             self.record_auth(mech, "-", "error")
             raise
-        if not st.users:
+        if not st.users and not st.tokens:
             self.record_auth(mech, "-", "unavailable")
             return await self.push("502 5.5.1 AUTH not available")
         if st.a.auth_require_tls and not self.tls_on:
@@ -527,6 +542,166 @@ class Smtp(SMTP):
         return AuthResult(success=ok, handled=False,
                           auth_data=user.decode("utf-8", "surrogateescape")
                           if ok else None)
+
+    # --- SCRAM (RFC 5802, RFC 7677), XOAUTH2, OAUTHBEARER (RFC 7628) ---
+    async def _first_blob(self, mech, args):
+        """The client's first message: the initial response or the answer
+        to an empty challenge. None when the exchange is over (answered)."""
+        if len(args) > 2:
+            await self.push("501 5.5.2 Too many arguments")
+            self.record_auth(mech, "-", "error")
+            return None
+        if len(args) == 2:
+            if args[1] == "=":
+                return b""
+            try:
+                return base64.b64decode(args[1], validate=True)
+            except (binascii.Error, ValueError):
+                await self.push("501 5.5.2 Can't decode base64")
+                self.record_auth(mech, "-", "error")
+                return None
+        blob = await self.challenge_auth("")
+        if blob is MISSING:
+            self.record_auth(mech, "-", "error")
+            return None
+        return blob
+
+    async def _malformed(self, mech, user, what):
+        await self.push("501 5.5.2 Malformed %s %s" % (mech, what))
+        self.record_auth(mech, user, "error")
+        return AuthResult(success=False, handled=True)
+
+    async def _scram(self, mech, args):
+        st = self.st
+        h = SCRAM_HASH[mech]
+        first = await self._first_blob(mech, args)
+        if first is None:
+            return AuthResult(success=False, handled=True)
+        # gs2-header "n,," or "y,," (no channel binding), then the bare part
+        m = re.fullmatch(rb"[ny],(?:a=[^,]*)?,(n=([^,]*),r=([\x21-\x2b\x2d-\x7e]+)"
+                         rb"(?:,.*)?)", first, re.S)
+        if not m:
+            return await self._malformed(mech, "-", "client-first message")
+        gs2 = first[:len(first) - len(m.group(1))]
+        bare, cnonce = m.group(1), m.group(3)
+        user = m.group(2).replace(b"=2C", b",").replace(b"=3D", b"=")
+        pw = st.users.get(user)
+        salt = hashlib.sha256(b"salt:" + user).digest()[:16]
+        iters = st.a.scram_iterations
+        snonce = cnonce + base64.b64encode(secrets.token_bytes(18))
+        sfirst = b"r=%s,s=%s,i=%d" % (snonce, base64.b64encode(salt), iters)
+        final = await self.challenge_auth(sfirst)
+        if final is MISSING:
+            self.record_auth(mech, user, "error")
+            return AuthResult(success=False, handled=True)
+        m = re.fullmatch(rb"(c=([^,]*),r=([^,]*)(?:,.*)?),p=([^,]*)", final,
+                         re.S)
+        if not m:
+            return await self._malformed(mech, user, "client-final message")
+        without_proof, cbind, rnonce = m.group(1), m.group(2), m.group(3)
+        if (cbind != base64.b64encode(gs2) or
+                not hmac.compare_digest(rnonce, snonce)):
+            return await self._malformed(mech, user, "channel binding or nonce")
+        try:
+            proof = base64.b64decode(m.group(4), validate=True)
+        except (binascii.Error, ValueError):
+            return await self._malformed(mech, user, "proof")
+        # a real server computation; an unknown user gets a random key
+        salted = hashlib.pbkdf2_hmac(
+            h, pw if pw is not None else secrets.token_bytes(16), salt, iters)
+        stored = hashlib.new(h, hmac.new(salted, b"Client Key", h).digest()
+                             ).digest()
+        authmsg = bare + b"," + sfirst + b"," + without_proof
+        csig = hmac.new(stored, authmsg, h).digest()
+        ok = len(proof) == len(csig) and pw is not None and hmac.compare_digest(
+            hashlib.new(h, bytes(a ^ b for a, b in zip(proof, csig))).digest(),
+            stored)
+        if not ok:
+            self.record_auth(mech, user, False)
+            return AuthResult(success=False, handled=False)
+        ssig = hmac.new(hmac.new(salted, b"Server Key", h).digest(), authmsg,
+                        h).digest()
+        fault = st.a.scram_fault
+        if fault == "bad-signature":
+            ssig = bytes([ssig[0] ^ 1]) + ssig[1:]
+        vfinal = b"v=" + base64.b64encode(ssig)
+        self.conn.event("scram", mech, clean(user), fault or "-")
+        if fault == "no-final":
+            self.record_auth(mech, user, True)
+            return AuthResult(success=True, handled=False,
+                              auth_data=user.decode("utf-8", "surrogateescape"))
+        if fault == "final-in-235":
+            self.record_auth(mech, user, True)
+            return AuthResult(success=True, handled=False,
+                              message="235 2.7.0 " +
+                              base64.b64encode(vfinal).decode(),
+                              auth_data=user.decode("utf-8", "surrogateescape"))
+        answer = await self.challenge_auth(vfinal)
+        if answer is MISSING:          # "*": the client did not believe us
+            self.record_auth(mech, user, "error")
+            return AuthResult(success=False, handled=True)
+        if answer != b"":
+            return await self._malformed(mech, user, "final response")
+        self.record_auth(mech, user, True)
+        return AuthResult(success=True, handled=False,
+                          auth_data=user.decode("utf-8", "surrogateescape"))
+
+    @auth_mechanism("SCRAM-SHA-256")
+    async def auth_SCRAM_SHA_256(self, _, args):
+        return await self._scram("SCRAM-SHA-256", args)
+
+    @auth_mechanism("SCRAM-SHA-1")
+    async def auth_SCRAM_SHA_1(self, _, args):
+        return await self._scram("SCRAM-SHA-1", args)
+
+    async def _oauth(self, mech, user, token, empty):
+        """Checks the token; on failure sends the RFC 7628 error challenge,
+        wants the mechanism's empty response (empty), then 535."""
+        if self.st.check_token(user, token):
+            self.record_auth(mech, user, True)
+            return AuthResult(success=True, handled=False,
+                              auth_data=user.decode("utf-8", "surrogateescape"))
+        self.conn.event("oauth-error-challenge", mech, clean(user))
+        answer = await self.challenge_auth(
+            '{"status":"invalid_token","schemes":"bearer",'
+            '"scope":"https://mail.example/"}')
+        if answer is MISSING:
+            self.record_auth(mech, user, "error")
+            return AuthResult(success=False, handled=True)
+        if answer != empty:
+            return await self._malformed(mech, user, "error-challenge response")
+        self.record_auth(mech, user, False)
+        return AuthResult(success=False, handled=False)
+
+    @auth_mechanism("XOAUTH2")
+    async def auth_XOAUTH2(self, _, args):
+        blob = await self._first_blob("XOAUTH2", args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        m = re.fullmatch(rb"user=([^\x01]+)\x01auth=Bearer ([^\x01 ]+)\x01\x01",
+                         blob)
+        if not m:
+            return await self._malformed("XOAUTH2", "-", "initial response")
+        return await self._oauth("XOAUTH2", m.group(1), m.group(2), b"")
+
+    @auth_mechanism("OAUTHBEARER")
+    async def auth_OAUTHBEARER(self, _, args):
+        blob = await self._first_blob("OAUTHBEARER", args)
+        if blob is None:
+            return AuthResult(success=False, handled=True)
+        m = re.fullmatch(rb"n,a=([^,]+),\x01((?:[A-Za-z]+=[^\x01]*\x01)+)\x01",
+                         blob)
+        if not m:
+            return await self._malformed("OAUTHBEARER", "-", "initial response")
+        user = m.group(1).replace(b"=2C", b",").replace(b"=3D", b"=")
+        kv = dict(p.split(b"=", 1) for p in m.group(2).split(b"\x01") if p)
+        self.conn.event("oauthbearer", clean(user),
+                        "host=" + clean(kv.get(b"host", b"-")),
+                        "port=" + clean(kv.get(b"port", b"-")))
+        auth = kv.get(b"auth", b"")
+        if not auth.startswith(b"Bearer ") or len(auth) <= 7:
+            return await self._malformed("OAUTHBEARER", user, "auth value")
+        return await self._oauth("OAUTHBEARER", user, auth[7:], b"\x01")
 
     async def smtp_MAIL(self, arg):
         await self.fault("mail")
@@ -742,8 +917,21 @@ def parse_args(argv):
                         "required before MAIL (530)")
     g.add_argument("--auth-mechs", default="PLAIN,LOGIN,CRAM-MD5",
                    help="mechanisms to offer, in this order (default "
-                        "PLAIN,LOGIN,CRAM-MD5); other names are offered "
-                        "but answered 504")
+                        "PLAIN,LOGIN,CRAM-MD5; also SCRAM-SHA-256, "
+                        "SCRAM-SHA-1, XOAUTH2, OAUTHBEARER); other names "
+                        "are offered but answered 504")
+    g.add_argument("--auth-token", action="append", metavar="USER:TOKEN",
+                   help="accept this OAuth 2.0 access token for USER with "
+                        "XOAUTH2 and OAUTHBEARER (repeatable); a wrong one "
+                        "gets the RFC 7628 error challenge, then 535")
+    g.add_argument("--scram-iterations", type=int, default=4096, metavar="N",
+                   help="the SCRAM iteration count the server sends "
+                        "(default 4096)")
+    g.add_argument("--scram-fault",
+                   choices=("bad-signature", "no-final", "final-in-235"),
+                   help="SCRAM: send a server signature that does not "
+                        "verify, answer 235 without the server-final "
+                        "message, or send it as the text of the 235")
     g.add_argument("--auth-optional", action="store_true",
                    help="offer AUTH but do not require it")
     g.add_argument("--auth-require-tls", action="store_true",
@@ -819,6 +1007,11 @@ def parse_args(argv):
     for up in a.auth or []:
         if ":" not in up or up.startswith(":"):
             ap.error("--auth wants USER:PASSWORD")
+    for ut in a.auth_token or []:
+        if ":" not in ut or ut.startswith(":") or ut.endswith(":"):
+            ap.error("--auth-token wants USER:TOKEN")
+    if a.scram_iterations <= 0:
+        ap.error("--scram-iterations must be positive")
     for r in a.reply_rcpt or []:
         if "=" not in r:
             ap.error("--reply-rcpt wants ADDR=CODE_TEXT")
@@ -869,7 +1062,7 @@ def main(argv):
         tls_context=st.ssl_ctx if a.tls == "starttls" else None,
         require_starttls=a.require_tls,
         timeout=a.timeout,
-        auth_required=bool(st.users) and not a.auth_optional,
+        auth_required=bool(st.users or st.tokens) and not a.auth_optional,
         auth_require_tls=False,           # checked in Smtp.smtp_AUTH
         auth_exclude_mechanism=[m for m in MECHS if m not in st.mechs],
         authenticator=st.authenticate,

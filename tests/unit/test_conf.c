@@ -435,9 +435,12 @@ test_mechanism(void)
 		{ "LOGIN", true },
 		{ "Cram-Md5", true },
 		{ "CRAM-MD5", true },
-		{ "SCRAM-SHA-256", false },
-		{ "XOAUTH2", false },
-		{ "OAUTHBEARER", false },
+		{ "SCRAM-SHA-256", true },
+		{ "scram-sha-1", true },
+		{ "XOAUTH2", true },
+		{ "OAUTHBEARER", true },
+		{ "SCRAM-SHA-512", false },
+		{ "SCRAM-SHA-256-PLUS", false },
 		{ "DIGEST-MD5", false },
 		{ "ANONYMOUS", false },
 		{ "", false },
@@ -451,6 +454,13 @@ test_mechanism(void)
 		T_INTEQ(conf_mechanism_known(cases[i].in), cases[i].known,
 		    cases[i].in);
 	T_INTEQ(conf_mechanism_known(NULL), false, "NULL");
+	T_GROUP("conf_mechanism_token");
+	T_OK(conf_mechanism_token("XOAUTH2"), "XOAUTH2 takes a token");
+	T_OK(conf_mechanism_token("oauthbearer"), "OAUTHBEARER too");
+	T_OK(!conf_mechanism_token("SCRAM-SHA-256"), "SCRAM does not");
+	T_OK(!conf_mechanism_token("PLAIN"), "PLAIN does not");
+	T_OK(!conf_mechanism_token("NTLM"), "unknown: no");
+	T_OK(!conf_mechanism_token(NULL), "NULL: no");
 }
 
 static void
@@ -761,11 +771,13 @@ test_load_errors(void)
 	expect_err("directory as tls_ca_file", b.data, 1, w.data);
 	expect_err("unknown mechanism", "auth_mechanisms PLAIN DIGEST-MD5\n",
 	    1, "unknown mechanism 'DIGEST-MD5' in auth_mechanisms; "
-	    "expected CRAM-MD5, LOGIN or PLAIN");
-	expect_err("mechanism not yet implemented",
-	    "auth_mechanisms SCRAM-SHA-256\n", 1,
-	    "unknown mechanism 'SCRAM-SHA-256' in auth_mechanisms; "
-	    "expected CRAM-MD5, LOGIN or PLAIN");
+	    "expected CRAM-MD5, LOGIN, OAUTHBEARER, PLAIN, SCRAM-SHA-1, "
+	    "SCRAM-SHA-256 or XOAUTH2");
+	expect_err("mechanism not implemented",
+	    "auth_mechanisms SCRAM-SHA-512\n", 1,
+	    "unknown mechanism 'SCRAM-SHA-512' in auth_mechanisms; "
+	    "expected CRAM-MD5, LOGIN, OAUTHBEARER, PLAIN, SCRAM-SHA-1, "
+	    "SCRAM-SHA-256 or XOAUTH2");
 	expect_err("duplicate mechanism on a line",
 	    "auth_mechanisms plain PLAIN\n", 1,
 	    "duplicate mechanism 'PLAIN' in auth_mechanisms");
@@ -803,7 +815,14 @@ test_load_errors(void)
 
 	/* Checks across keys name the line of the key that is present. */
 	expect_err("auth_user alone", "tls none\nauth_user bob\n", 2,
-	    "auth_user without auth_password_file");
+	    "auth_user without auth_password_file, auth_password_command "
+	    "or auth_token_command");
+	expect_err("auth_password_command alone",
+	    "auth_password_command echo x\n", 1,
+	    "auth_password_command without auth_user");
+	expect_err("auth_token_command alone", "tls none\n"
+	    "auth_token_command echo x\n", 2,
+	    "auth_token_command without auth_user");
 	buf_reset(&b);
 	buf_printf(&b, "\n\nauth_password_file %s\n", pw);
 	expect_err("auth_password_file alone", b.data, 3,
@@ -861,6 +880,73 @@ test_load_limits(void)
 	buf_addstr(&b, "smarthost one-too-many.example\n");
 	expect_err("33 smarthosts", b.data, 33,
 	    "more than 32 entries in smarthost");
+	buf_free(&b);
+}
+
+/* auth_password_command, auth_token_command and what goes with them. */
+static void
+test_load_commands(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT;
+	const char *pw = tpath("cmd-password");
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load secret commands");
+	buf_addstr(&b, "auth_user bob\nauth_password_command  pass show "
+	    "mail/relay | head -n 1 \t\n");
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "auth_password_command with blanks loads");
+	T_STREQ(c.auth_password_command, "pass show mail/relay | head -n 1",
+	    "the rest of the line, trimmed");
+	T_OK(c.auth_password_file == NULL && c.auth_token_command == NULL,
+	    "nothing else set");
+	conf_free(&c);
+	buf_reset(&b);
+	buf_addstr(&b, "auth_user bob\nauth_token_command oauth2l fetch "
+	    "--scope mail # comment\n");
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "auth_token_command loads");
+	T_STREQ(c.auth_token_command, "oauth2l fetch --scope mail",
+	    "comment after a blank dropped");
+	conf_free(&c);
+	expect_ok("token command and XOAUTH2", "auth_user bob\n"
+	    "auth_token_command /bin/get-token\nauth_mechanisms XOAUTH2\n");
+	expect_ok("both commands, mixed list", "auth_user bob\n"
+	    "auth_token_command /bin/get-token\n"
+	    "auth_password_command /bin/get-pw\n"
+	    "auth_mechanisms OAUTHBEARER SCRAM-SHA-256\n");
+	expect_ok("a list with one usable mechanism", "auth_user bob\n"
+	    "auth_password_command /bin/get-pw\n"
+	    "auth_mechanisms XOAUTH2 PLAIN\n");
+	expect_err("duplicate auth_password_command", "auth_user bob\n"
+	    "auth_password_command a\nauth_password_command b\n", 3,
+	    "duplicate key 'auth_password_command' (first given on line 2)");
+	expect_err("auth_password_command without a value", "auth_user bob\n"
+	    "auth_password_command   \n", 2,
+	    "missing value for 'auth_password_command'");
+	put_str(pw, "secret\n", 0600);
+	buf_reset(&b);
+	buf_printf(&b, "auth_user bob\nauth_password_file %s\n"
+	    "auth_password_command /bin/get-pw\n", pw);
+	expect_err("password file and command", b.data, 3,
+	    "auth_password_file and auth_password_command exclude each other");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user bob\nauth_password_command /bin/get-pw\n"
+	    "auth_password_file %s\n", pw);
+	expect_err("password command and file", b.data, 3,
+	    "auth_password_file and auth_password_command exclude each other");
+	expect_err("XOAUTH2 without a token", "auth_user bob\n"
+	    "auth_password_command /bin/get-pw\n"
+	    "auth_mechanisms XOAUTH2 OAUTHBEARER\n", 3,
+	    "auth_mechanisms names no mechanism for the configured secret "
+	    "(OAUTHBEARER and XOAUTH2 need auth_token_command)");
+	expect_err("only password mechanisms with a token", "auth_user bob\n"
+	    "auth_token_command /bin/get-token\n"
+	    "auth_mechanisms SCRAM-SHA-256 PLAIN\n", 3,
+	    "auth_mechanisms names no mechanism for the configured secret "
+	    "(with auth_token_command: OAUTHBEARER or XOAUTH2)");
 	buf_free(&b);
 }
 
@@ -1370,6 +1456,7 @@ main(void)
 	test_bool();
 	test_tls();
 	test_mechanism();
+	test_load_commands();
 	test_path();
 	test_port();
 	test_load_all();

@@ -1,8 +1,10 @@
 /*
  * test_smtp.c: the SMTP client state machine, driven by scripted server
  * replies: the commands it sends are compared with what they must be
- * (the transcripts below), and per-recipient outcomes are checked. Also
- * the body encoder.
+ * (the transcripts below), and per-recipient outcomes are checked; the
+ * AUTH exchanges of SCRAM (RFC 7677's, a bad or missing server proof),
+ * XOAUTH2 and OAUTHBEARER (their error challenges). Also the body
+ * encoder.
  */
 #include "config.h"
 
@@ -277,6 +279,195 @@ test_refusals_without_round_trip(void)
 	smtp_free(&c);
 }
 
+/* base64 of s, in a static buffer. */
+static const char *
+b64(const char *s)
+{
+	static struct buf b = BUF_INIT;
+
+	buf_reset(&b);
+	base64_encode((const unsigned char *)s, strlen(s), &b);
+	return b.data;
+}
+
+/* "334 " or "235 " and base64 of text, for feed(). */
+static const char *
+reply64(const char *code, const char *text)
+{
+	static char line[1024];
+
+	snprintf(line, sizeof(line), "%s %s", code, b64(text));
+	return line;
+}
+
+/* RFC 7677's exchange (user "user", password "pencil"). */
+#define S256_NONCE	"rOprNGfwEbeRWgbNEkqO"
+#define S256_FIRST	"r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)hNlF$k0," \
+			"s=W22ZaJ0SNY7soEsUEjb6gQ==,i=4096"
+#define S256_PROOF	"c=biws,r=rOprNGfwEbeRWgbNEkqO%hvYDpWUa2RaTCAfuxFIlj)" \
+			"hNlF$k0,p=dHzbZapWIk4jUhN+Ute9ytag9zjfMHgsqmmiz7AndVQ="
+#define S256_FINAL	"v=6rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="
+#define TOKEN		"ya29.Zq7dontleakthistoken"
+#define OAUTH_ERR	"{\"status\":\"invalid_token\",\"schemes\":\"bearer\"}"
+
+/*
+ * Starts a session that has just sent AUTH SCRAM-SHA-256 (TLS already
+ * up), with the RFC 7677 client nonce put in place of the random one.
+ */
+static void
+scram_start(struct smtp_client *c, const struct smtp_opts *o)
+{
+	const char *s;
+
+	smtp_init(c, o, true);
+	feed(c, "220 mx");
+	sent(c);
+	feed(c, "250-mx|250 AUTH PLAIN CRAM-MD5 SCRAM-SHA-1 SCRAM-SHA-256");
+	s = sent(c);
+	T_OK(strncmp(s, "AUTH SCRAM-SHA-256 ", 19) == 0,
+	    "SCRAM-SHA-256 is the default choice");
+	snprintf(c->sasl.nonce, sizeof(c->sasl.nonce), "%s", S256_NONCE);
+}
+
+static void
+test_new_auth(void)
+{
+	struct smtp_opts o = opts(CONF_TLS_STARTTLS, "user", "pencil");
+	struct smtp_client c;
+	char want[512];
+
+	T_GROUP("SCRAM in the session");
+	buf_reset(&tracebuf);
+	scram_start(&c, &o);
+	feed(&c, reply64("334", S256_FIRST));
+	snprintf(want, sizeof(want), "%s|", b64(S256_PROOF));
+	T_STREQ(sent(&c), want, "client-final with the RFC 7677 proof");
+	feed(&c, reply64("334", S256_FINAL));
+	T_STREQ(sent(&c), "|", "server signature verified: empty response");
+	T_INTEQ(c.state, SMTP_AUTH, "waiting for 235");
+	feed(&c, "235 2.7.0 Authentication successful");
+	T_INTEQ(c.state, SMTP_READY, "authenticated and ready");
+	T_OK(c.authenticated, "authenticated");
+	T_OK(strstr(tracebuf.data, "pencil") == NULL &&
+	    strstr(tracebuf.data, "cGVuY2ls") == NULL &&
+	    strstr(tracebuf.data, "C: AUTH SCRAM-SHA-256 ***") != NULL,
+	    "trace redacted");
+	smtp_free(&c);
+
+	scram_start(&c, &o);
+	feed(&c, reply64("334", S256_FIRST));
+	sent(&c);
+	feed(&c, reply64("334",
+	    "v=7rriTRBi23WpRR/wtup+mMhUZUn/dB5nLTJRsjl95G4="));
+	T_STREQ(sent(&c), "*|", "bad server signature: exchange cancelled");
+	T_INTEQ(c.state, SMTP_FAILED, "session failed");
+	T_INTEQ(c.fail, SMTP_FAIL_AUTH, "class AUTH");
+	T_OK(strstr(c.error, "does not verify") != NULL, c.error);
+	smtp_free(&c);
+
+	scram_start(&c, &o);
+	feed(&c, reply64("334", S256_FIRST));
+	sent(&c);
+	feed(&c, "235 2.7.0 Authentication successful");
+	T_INTEQ(c.state, SMTP_FAILED, "235 without the server's proof fails");
+	T_INTEQ(c.fail, SMTP_FAIL_AUTH, "class AUTH");
+	T_OK(!c.authenticated, "not taken as authenticated");
+	T_OK(strstr(c.error, "without proving") != NULL, c.error);
+	smtp_free(&c);
+
+	scram_start(&c, &o);
+	feed(&c, reply64("334", S256_FIRST));
+	sent(&c);
+	feed(&c, reply64("235 2.7.0", S256_FINAL));
+	T_INTEQ(c.state, SMTP_READY, "server-final in the 235 text verified");
+	smtp_free(&c);
+
+	scram_start(&c, &o);
+	feed(&c, reply64("334", S256_FIRST));
+	sent(&c);
+	feed(&c, reply64("334", "e=invalid-proof"));
+	T_STREQ(sent(&c), "*|", "e= error: cancelled");
+	T_OK(c.fail == SMTP_FAIL_AUTH && strstr(c.error, "invalid-proof"),
+	    c.error);
+	smtp_free(&c);
+
+	scram_start(&c, &o);
+	feed(&c, "535 5.7.8 Authentication credentials invalid");
+	T_OK(c.fail == SMTP_FAIL_AUTH && !c.token_refused &&
+	    strstr(c.error, "SCRAM-SHA-256") != NULL, c.error);
+	smtp_free(&c);
+
+	T_GROUP("XOAUTH2 and OAUTHBEARER in the session");
+	o = opts(CONF_TLS_STARTTLS, "someone@example.org", NULL);
+	o.token = TOKEN;
+	o.host = "mx.example.org";
+	o.port = 587;
+	buf_reset(&tracebuf);
+	smtp_init(&c, &o, true);
+	feed(&c, "220 mx");
+	sent(&c);
+	feed(&c, "250-mx|250 AUTH PLAIN SCRAM-SHA-256 XOAUTH2");
+	snprintf(want, sizeof(want), "AUTH XOAUTH2 %s|",
+	    b64("user=someone@example.org\001auth=Bearer " TOKEN "\001\001"));
+	T_STREQ(sent(&c), want, "XOAUTH2 with its initial response");
+	feed(&c, reply64("334", OAUTH_ERR));
+	T_STREQ(sent(&c), "|", "error challenge: empty response");
+	feed(&c, "535 5.7.8 Username and Password not accepted");
+	T_INTEQ(c.state, SMTP_FAILED, "then 535: failed");
+	T_INTEQ(c.fail, SMTP_FAIL_AUTH, "class AUTH (deferred, never bounced)");
+	T_OK(c.token_refused, "the token was refused");
+	T_OK(strstr(c.error, "535") != NULL &&
+	    strstr(c.error, "invalid_token") != NULL, c.error);
+	T_OK(strstr(c.error, TOKEN) == NULL &&
+	    strstr(tracebuf.data, "Zq7d") == NULL &&
+	    strstr(tracebuf.data, b64("user=someone")) == NULL,
+	    "no token in error or trace");
+	smtp_free(&c);
+
+	smtp_init(&c, &o, true);
+	feed(&c, "220 mx");
+	sent(&c);
+	feed(&c, "250-mx|250 AUTH XOAUTH2 OAUTHBEARER");
+	snprintf(want, sizeof(want), "AUTH OAUTHBEARER %s|",
+	    b64("n,a=someone@example.org,\001host=mx.example.org\001"
+	    "port=587\001auth=Bearer " TOKEN "\001\001"));
+	T_STREQ(sent(&c), want, "OAUTHBEARER preferred, host and port");
+	feed(&c, reply64("334", OAUTH_ERR));
+	T_STREQ(sent(&c), "AQ==|", "error challenge: ^A");
+	feed(&c, "535 5.7.8 no");
+	T_OK(c.fail == SMTP_FAIL_AUTH && c.token_refused, "refused");
+	smtp_free(&c);
+
+	smtp_init(&c, &o, true);
+	feed(&c, "220 mx");
+	sent(&c);
+	feed(&c, "250-mx|250 AUTH XOAUTH2");
+	sent(&c);
+	feed(&c, "535 5.7.3 Authentication unsuccessful");
+	T_OK(c.fail == SMTP_FAIL_AUTH && c.token_refused,
+	    "535 without a challenge: token refused too");
+	smtp_free(&c);
+
+	smtp_init(&c, &o, true);
+	feed(&c, "220 mx");
+	sent(&c);
+	feed(&c, "250-mx|250 AUTH XOAUTH2");
+	sent(&c);
+	feed(&c, "454 4.7.0 Temporary authentication failure");
+	T_OK(c.fail == SMTP_FAIL_AUTH && !c.token_refused,
+	    "454: not the token's fault");
+	smtp_free(&c);
+
+	smtp_init(&c, &o, true);
+	feed(&c, "220 mx");
+	sent(&c);
+	feed(&c, "250-mx|250 AUTH PLAIN SCRAM-SHA-256");
+	T_STREQ(sent(&c), "", "only a token: no password mechanism");
+	T_OK(c.fail == SMTP_FAIL_AUTH && strstr(c.error, "access token"),
+	    c.error);
+	smtp_free(&c);
+}
+
 static void
 test_tls_and_auth(void)
 {
@@ -503,6 +694,7 @@ main(void)
 	test_lockstep();
 	test_refusals_without_round_trip();
 	test_tls_and_auth();
+	test_new_auth();
 	test_greeting_and_helo();
 	test_body();
 	buf_free(&tracebuf);
