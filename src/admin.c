@@ -28,16 +28,26 @@
  * second (queue_remove), so a crash in between leaves an orphan state
  * file that purge removes, never a message that would be delivered again.
  * Hold and release rewrite the state file atomically (queue_write_state).
+ *
+ * Privileges (postern(8), SECURITY): every command opens the spool through
+ * try_open(), which first takes the identity of the spool's owner when run
+ * by root and the spool is another user's (the delivery user of the
+ * privileged install), for good, so that delivery never runs as root and
+ * nothing it writes is root's. Run by anyone else, a command that
+ * changes the spool refuses a spool that is not the caller's (exit 77).
  */
 #include "config.h"
 
 #include <sys/inotify.h>
+#include <sys/stat.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -119,11 +129,14 @@ struct tally {
 };
 
 static volatile sig_atomic_t stop;
+/* The command changes the spool (delete, flush, ...), not only reads it. */
+static bool changes_spool;
 
 static void	usage(const char *) __attribute__((noreturn));
 static int	try_open(struct conf *, struct spool *, const char *, char *,
 		    size_t);
 static bool	open_spool(struct conf *, struct spool *, const char *);
+static int	become_owner(const char *, char *, size_t);
 static bool	qid_arg(const char *, char *);
 static int	cmp_str(const void *, const void *);
 static void	get_targets(int, char **, struct targets *);
@@ -157,9 +170,57 @@ usage(const char *why)
 }
 
 /*
- * Loads the configuration and opens the spool. 1: open; 0: the spool was
- * never created (it holds no mail); -1: configuration error, -2: the
- * spool cannot be opened, with a one-line reason in err.
+ * Run by root on a spool that belongs to another user, becomes that user
+ * (its groups, gid and uid, irrevocably) and returns 0. Run by another
+ * user on a spool not theirs, returns -1 with a one-line reason in err
+ * for a command that changes the spool; a reader goes on and finds what
+ * the spool's modes let it read. A spool that cannot be stat()ed is left
+ * to spool_open() to report.
+ */
+static int
+become_owner(const char *dir, char *err, size_t errlen)
+{
+	struct passwd *pw;
+	struct stat st;
+	char name[256];
+	uid_t uid;
+	gid_t gid;
+
+	if (stat(dir, &st) == -1 || st.st_uid == geteuid())
+		return 0;
+	uid = st.st_uid;
+	if (geteuid() != 0) {
+		if (!changes_spool)
+			return 0;
+		pw = getpwuid(uid);
+		util_errf(err, errlen, "the spool %s belongs to %s: run this "
+		    "as root or as that user", dir, pw != NULL ?
+		    pw->pw_name : "another user");
+		return -1;
+	}
+	if ((pw = getpwuid(uid)) == NULL)
+		fatalx(EX_NOUSER, "the spool %s belongs to uid %lu, which is "
+		    "no user", dir, (unsigned long)uid);
+	if (strlcpy(name, pw->pw_name, sizeof(name)) >= sizeof(name))
+		fatalx(EX_NOUSER, "the spool %s belongs to a user with too "
+		    "long a name", dir);
+	gid = pw->pw_gid;
+	if (initgroups(name, gid) == -1 || setresgid(gid, gid, gid) == -1 ||
+	    setresuid(uid, uid, uid) == -1)
+		fatal(EX_OSERR, "cannot become %s, the owner of the spool %s",
+		    name, dir);
+	if (setuid(0) != -1 || geteuid() != uid || getegid() != gid)
+		fatalx(EX_OSERR, "root privileges could not be given up");
+	/* the files it writes are for the spool's group to read (mailq) */
+	umask(027);
+	return 0;
+}
+
+/*
+ * Loads the configuration and opens the spool, as its owner when run by
+ * root (become_owner). 1: open; 0: the spool was never created (it holds
+ * no mail); -1: configuration error, -2: the spool cannot be opened, -3:
+ * the caller may not use it, with a one-line reason in err.
  */
 static int
 try_open(struct conf *c, struct spool *s, const char *config, char *err,
@@ -173,10 +234,17 @@ try_open(struct conf *c, struct spool *s, const char *config, char *err,
 	if (conf_load(c, path, (must ? CONF_MUST_EXIST : 0) |
 	    CONF_SECRETS_LATER, err, errlen) == -1)
 		return -1;
+	if (become_owner(c->spool_dir, err, errlen) == -1)
+		return -3;
 	if (spool_open(s, c->spool_dir, false, err, errlen) == -1) {
 		if (errno == ENOENT && access(c->spool_dir, F_OK) == -1 &&
 		    errno == ENOENT)
 			return 0;
+		if (errno == EACCES || errno == EPERM) {
+			util_errf(err + strlen(err), errlen - strlen(err),
+			    " (run this as root or as the owner of the spool)");
+			return -3;
+		}
 		return -2;
 	}
 	return 1;
@@ -193,6 +261,8 @@ open_spool(struct conf *c, struct spool *s, const char *config)
 		fatalx(EX_CONFIG, "%s", err);
 	case -2:
 		fatalx(EX_TEMPFAIL, "%s", err);
+	case -3:
+		fatalx(EX_NOPERM, "%s", err);
 	case 0:
 		return false;
 	default:
@@ -1086,6 +1156,8 @@ main(int argc, char **argv)
 		usage("no command");
 	cmd = argv[0];
 
+	changes_spool = strcmp(cmd, "list") != 0 && strcmp(cmd, "show") != 0 &&
+	    strcmp(cmd, "check") != 0;
 	/* check reports every problem in its own format (state UNKNOWN) */
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(config, argc, argv);

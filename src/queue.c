@@ -617,7 +617,7 @@ queue_status_write(struct spool *s, const struct qstatus *st)
 	buf_addstr(&b, "end\n");
 	snprintf(tmp, sizeof(tmp), "status.%ld", (long)getpid());
 	fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	    O_NOFOLLOW, s->fmode);
 	if (fd != -1) {
 		if (util_write_all(fd, b.data, b.len) == 0 &&
 		    renameat(s->tmpfd, tmp, s->dirfd, "status") == 0)
@@ -641,7 +641,7 @@ queue_write_state(struct spool *s, const char *qid, const struct envelope *e)
 	/* only the holder of the message's lock writes its state */
 	snprintf(tmp, sizeof(tmp), "%s.st", qid);
 	fd = openat(s->tmpfd, tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC |
-	    O_NOFOLLOW, 0600);
+	    O_NOFOLLOW, s->fmode);
 	if (fd == -1)
 		goto fail;
 	if (util_write_all(fd, b.data, b.len) == -1 || fsync(fd) == -1 ||

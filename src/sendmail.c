@@ -22,15 +22,27 @@
  * it once; -bs (smtpd.c) runs it for each DATA of an SMTP session, with
  * the envelope of MAIL FROM and RCPT TO. Its failures come back as a
  * class that maps to an exit status here and to an SMTP reply there.
+ *
+ * In the privileged install this program is set-group-ID to the
+ * submission group, which may add files to the spool's tmp/ and queue/
+ * and read the queue for mailq, nothing else (spool/README.md,
+ * "Permissions"). The group is used only on the caller's behalf with the
+ * administrator's configuration: -C or $POSTERN_CONFIG, which name a file
+ * of the caller's choosing, give it up for good before anything is read
+ * (as Sendmail does), and so does every exec of postern, which gets a
+ * clean environment. No other option names a file: -X, -oA and the rest
+ * are accepted and ignored.
  */
 #include "config.h"
 
+#include <sys/stat.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
+#include <paths.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -147,6 +159,14 @@ static void	run_postern(const struct opts *, const char *,
 		    __attribute__((noreturn));
 static void	start_delivery(const struct opts *, char (*)[QID_LEN + 1],
 		    size_t);
+static bool	may_deliver(const struct opts *, const struct spool *);
+static void	priv_init(void);
+static void	priv_drop(void);
+static char	**clean_env(void);
+
+/* Set-group-ID at start (the privileged install); the group then. */
+static bool	setgid_start;
+static gid_t	priv_gid;
 
 static void
 usage(const char *why)
@@ -678,7 +698,7 @@ enqueue(const struct opts *o)
 
 	if (o->verbose)
 		fprintf(stderr, "%s: queued as %s\n", log_progname(), sub.qid);
-	if (!o->queue_only)
+	if (!o->queue_only && may_deliver(o, &s))
 		start_delivery(o, &sub.qid, 1);
 
 	reader_free(&r);
@@ -782,7 +802,7 @@ mode_smtp(const struct opts *o)
 		    "queued\n", log_progname(), smtpd_end_names[end], bs.nqids,
 		    bs.nqids == 1 ? "" : "s");
 
-	if (bs.nqids > 0 && !o->queue_only)
+	if (bs.nqids > 0 && !o->queue_only && may_deliver(o, &s))
 		start_delivery(o, bs.qids, bs.nqids);
 	switch (end) {
 	case SMTPD_END_QUIT:
@@ -861,8 +881,103 @@ run_postern(const struct opts *o, const char *cmd, char (*qids)[QID_LEN + 1],
 	for (i = 0; i < nqids; i++)
 		argv[n++] = qids[i];
 	argv[n] = NULL;
-	execv(postern_path(), (char *const *)argv);
+	/* postern runs as the caller; root's postern becomes the spool's */
+	priv_drop();
+	if (setgid_start)
+		execve(postern_path(), (char *const *)argv, clean_env());
+	else
+		execv(postern_path(), (char *const *)argv);
 	fatal(EX_UNAVAILABLE, "cannot run %s", postern_path());
+}
+
+/*
+ * Whether the caller may attempt delivery right away. In the privileged
+ * layout the spool belongs to the delivery user: postern run by root
+ * becomes that user, anyone else could not read the queue, so their
+ * mail waits for postern daemon (it sees the new file at once) or the
+ * flush timer.
+ */
+static bool
+may_deliver(const struct opts *o, const struct spool *s)
+{
+	struct stat st;
+
+	if (getuid() == 0 || (fstat(s->dirfd, &st) == 0 &&
+	    st.st_uid == getuid()))
+		return true;
+	if (o->verbose)
+		fprintf(stderr, "%s: the spool belongs to the delivery user: "
+		    "postern daemon or the flush timer delivers\n",
+		    log_progname());
+	return false;
+}
+
+/*
+ * Run at the start of main. Set-group-ID, the program must not let a
+ * closed standard descriptor become a spool file that error messages go
+ * to; the kernel and libc already refuse ptrace, core dumps and the
+ * dangerous environment variables (LD_*, TMPDIR, ...).
+ */
+static void
+priv_init(void)
+{
+	int fd;
+
+	if (getegid() == getgid())
+		return;
+	setgid_start = true;
+	priv_gid = getegid();
+	for (;;) {
+		if ((fd = open("/dev/null", O_RDWR)) == -1)
+			fatal(EX_OSERR, "/dev/null");
+		if (fd > STDERR_FILENO) {
+			close(fd);
+			break;
+		}
+	}
+}
+
+/* Gives up the set-group-ID privilege, irrevocably: real, effective, saved. */
+static void
+priv_drop(void)
+{
+	gid_t gid = getgid(), r, e, sv;
+
+	if (!setgid_start || getegid() == gid)
+		return;
+	if (setresgid(gid, gid, gid) == -1)
+		fatal(EX_OSERR, "cannot give up the group privilege");
+	/* root may take any group; anyone else must not get it back */
+	if (getresgid(&r, &e, &sv) == -1 || r != gid || e != gid ||
+	    sv != gid || (geteuid() != 0 && setegid(priv_gid) != -1))
+		fatalx(EX_OSERR, "the group privilege could not be given up");
+}
+
+/*
+ * The environment of postern after priv_drop(): a fixed PATH, and the
+ * variables that choose what the caller means (their configuration, time
+ * zone and language); nothing else crosses.
+ */
+static char **
+clean_env(void)
+{
+	static const char *const keep[] = {
+		"POSTERN_CONFIG=", "TZ=", "LANG=", "LC_ALL=", NULL };
+	static char path[] = "PATH=" _PATH_STDPATH;
+	extern char **environ;
+	char **env;
+	size_t i, k, n = 0;
+
+	for (i = 0; environ[i] != NULL; i++)
+		;
+	env = xreallocarray(NULL, i + 2, sizeof(*env));
+	env[n++] = path;
+	for (i = 0; environ[i] != NULL; i++)
+		for (k = 0; keep[k] != NULL; k++)
+			if (strncmp(environ[i], keep[k], strlen(keep[k])) == 0)
+				env[n++] = environ[i];
+	env[n] = NULL;
+	return env;
 }
 
 /*
@@ -915,12 +1030,13 @@ int
 main(int argc, char **argv)
 {
 	struct opts o;
-	const char *name;
+	const char *name, *env;
 
 	name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	if (strcmp(name, "mailq") != 0 && strcmp(name, "newaliases") != 0)
 		name = "sendmail";
 	log_init(name);
+	priv_init();
 	memset(&o, 0, sizeof(o));
 	o.dot_ends = true;
 	if (strcmp(name, "mailq") == 0)
@@ -932,6 +1048,14 @@ main(int argc, char **argv)
 		o.mode = MODE_PRINT;
 	else if (strcmp(name, "newaliases") == 0)
 		o.mode = MODE_ALIASES;
+	/*
+	 * A configuration of the caller's choosing could point the spool,
+	 * the alias file or anything else anywhere: then the caller gets
+	 * exactly their own rights, as with any other program.
+	 */
+	if (o.config != NULL || ((env = getenv("POSTERN_CONFIG")) != NULL &&
+	    env[0] != '\0'))
+		priv_drop();
 
 	switch (o.mode) {
 	case MODE_PRINT:

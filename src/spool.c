@@ -56,6 +56,14 @@ open_sub(struct spool *s, const char *name, bool create, int *fdp)
 	if (create && mkdirat(s->dirfd, name, 0700) == -1 && errno != EEXIST)
 		return -1;
 	*fdp = openat(s->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	/*
+	 * The submission group may add to tmp/ but not list it (3730):
+	 * a path descriptor is all that creating, renaming and removing
+	 * a file by name needs.
+	 */
+	if (*fdp == -1 && errno == EACCES && strcmp(name, "tmp") == 0)
+		*fdp = openat(s->dirfd, name, O_PATH | O_DIRECTORY |
+		    O_CLOEXEC);
 	return *fdp == -1 ? -1 : 0;
 }
 
@@ -65,10 +73,12 @@ spool_open(struct spool *s, const char *dir, bool create, char *err,
 {
 	static const char *const subs[] = { "tmp", "queue", "state" };
 	int *fds[] = { &s->tmpfd, &s->queuefd, &s->statefd };
+	struct stat st;
 	size_t i;
 
 	s->dir = NULL;
 	s->dirfd = s->tmpfd = s->queuefd = s->statefd = -1;
+	s->fmode = 0600;
 	if (create && mkdir(dir, 0700) == -1 && errno != EEXIST) {
 		snprintf(err, errlen, "cannot create spool directory %s: %s",
 		    dir, strerror(errno));
@@ -79,6 +89,9 @@ spool_open(struct spool *s, const char *dir, bool create, char *err,
 		    strerror(errno));
 		return -1;
 	}
+	/* a spool its group may read is shared with it: see spool.h */
+	if (fstat(s->dirfd, &st) == 0 && (st.st_mode & S_IRGRP) != 0)
+		s->fmode = 0640;
 	for (i = 0; i < sizeof(subs) / sizeof(subs[0]); i++) {
 		if (open_sub(s, subs[i], create, fds[i]) == -1) {
 			snprintf(err, errlen, "spool directory %s/%s: %s", dir,
@@ -174,8 +187,8 @@ spool_create(struct spool *s, struct spool_file *f,
 	f->fd = -1;
 	for (tries = 0; tries < QID_TRIES; tries++) {
 		qid_new(f->qid);
-		f->fd = openat(s->tmpfd, f->qid,
-		    O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		f->fd = openat(s->tmpfd, f->qid, O_WRONLY | O_CREAT | O_EXCL |
+		    O_CLOEXEC | O_NOFOLLOW, s->fmode);
 		if (f->fd != -1 || errno != EEXIST)
 			break;
 	}
@@ -186,6 +199,9 @@ spool_create(struct spool *s, struct spool_file *f,
 	active_tmpfd = s->tmpfd;
 	/* Our lock tells spool_purge() that this writer is alive. */
 	if (flock(f->fd, LOCK_EX | LOCK_NB) == -1)
+		goto fail;
+	/* the caller's umask must not hide the message from the group */
+	if (s->fmode != 0600 && fchmod(f->fd, s->fmode) == -1)
 		goto fail;
 	f->wbuf = xmalloc(WBUF_SIZE);
 	envelope_format_head(e, &head, &off, &f->body_off);

@@ -28,9 +28,10 @@ struct envelope;
 struct spool {
 	char	*dir;		/* owned */
 	int	 dirfd;
-	int	 tmpfd;
+	int	 tmpfd;		/* O_PATH when the caller may not list tmp/ */
 	int	 queuefd;
 	int	 statefd;
+	mode_t	 fmode;		/* of new files: 0600, or 0640 if shared */
 };
 
 struct spool_file {
@@ -50,6 +51,14 @@ struct spool_file {
  * Opens the spool; with create, makes spool_dir (mode 0700; its parent
  * must exist) and the subdirectories when missing. Returns 0, or -1 with
  * a one-line reason in err.
+ *
+ * The privileged layout (spool/README.md, "Permissions"): a spool_dir
+ * whose group may read it is shared with that group, and every file made
+ * in it (by spool_create, and by queue.c's state and status writers, which
+ * use fmode) is mode 0640 so that the group reads it; a private spool's
+ * files are 0600. tmp/ may be write-only for the group (3730): it is then
+ * opened O_PATH, which is enough for openat(), renameat() and unlinkat(),
+ * but not for spool_purge(), which is the owner's job.
  */
 int	 spool_open(struct spool *, const char *dir, bool create, char *err,
 	    size_t errlen);
@@ -57,7 +66,7 @@ int	 spool_open(struct spool *, const char *dir, bool create, char *err,
 void	 spool_close(struct spool *);
 
 /*
- * Creates tmp/QID (mode 0600, locked) and writes the envelope head of e
+ * Creates tmp/QID (mode s->fmode, locked) and writes the envelope head of e
  * (its size field a placeholder). Returns 0, or -1 with errno set.
  */
 int	 spool_create(struct spool *, struct spool_file *,

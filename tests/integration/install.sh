@@ -39,6 +39,20 @@ for m in man8/sendmail.8 man1/mailq.1 man8/newaliases.8 man8/postern.8 man5/post
 	[ -s "$P/share/man/$m" ] && pass "man page $m installed" || fail "man page $m installed"
 done
 [ "$(stat -c %a "$P/var/spool/postern")" = 700 ] && pass "spool directory created 0700" || fail "spool directory created 0700"
+[ "$(readlink "$P/lib/sendmail")" = "$P/sbin/sendmail" ] && pass "lib/sendmail links to sbin/sendmail" ||
+	fail "lib/sendmail links to sbin/sendmail" "$(readlink "$P/lib/sendmail")"
+for u in postern.service postern-flush.service postern-flush.timer; do
+	[ -s "$P/lib/systemd/system/$u" ] && pass "unit $u installed under the prefix" ||
+		fail "unit $u installed under the prefix"
+done
+grep -qx "ExecStart=$P/sbin/postern daemon" "$P/lib/systemd/system/postern.service" &&
+	grep -qx "ReadWritePaths=$P/var/spool/postern" "$P/lib/systemd/system/postern.service" &&
+	pass "postern.service names the installed paths" ||
+	fail "postern.service names the installed paths" "$(grep -E '^(ExecStart|ReadWritePaths)=' "$P/lib/systemd/system/postern.service")"
+[ "$(stat -c %a "$P/sbin/sendmail")" = 755 ] && pass "unprivileged: sendmail is not set-group-ID" ||
+	fail "unprivileged: sendmail is not set-group-ID" "$(stat -c %a "$P/sbin/sendmail")"
+grep -q "make install: warning: not root" "$T/build.log" && pass "unprivileged: the skipped steps are named" ||
+	fail "unprivileged: the skipped steps are named" "$(grep -i warning "$T/build.log")"
 [ "$(stat -c %U "$P/var/spool/postern")" = "$U" ] && pass "spool owned by the installing user" || fail "spool owned by the installing user"
 ldd "$P/sbin/sendmail" | grep -q 'libssl\|libcrypto' && fail "sendmail does not link OpenSSL" || pass "sendmail does not link OpenSSL"
 libs=$(ldd "$P/sbin/postern" | awk '{print $1}' | grep -v 'linux-vdso\|ld-linux' | sed 's/\.so.*//' | sort -u | tr '\n' ' ')
@@ -57,4 +71,6 @@ echo "domain site.example" >> "$P/etc/postern.conf"
 asuser sh -c "cd '$H/src' && make -s install" > /dev/null 2>&1
 grep -q '^domain site.example$' "$P/etc/postern.conf" && pass "reinstall keeps postern.conf" || fail "reinstall keeps postern.conf"
 asuser sh -c "cd '$H/src' && make -s uninstall" > /dev/null 2>&1
-[ ! -e "$P/sbin/sendmail" ] && [ ! -L "$P/bin/mailq" ] && pass "make uninstall removes the programs" || fail "make uninstall removes the programs"
+[ ! -e "$P/sbin/sendmail" ] && [ ! -L "$P/bin/mailq" ] && [ ! -L "$P/lib/sendmail" ] &&
+	[ ! -e "$P/lib/systemd/system/postern.service" ] && pass "make uninstall removes the programs and units" ||
+	fail "make uninstall removes the programs and units"

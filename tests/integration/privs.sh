@@ -34,6 +34,22 @@ asuser sh -c "$SENDMAIL -C $H/conf -t < $T/msg" && pass "unprivileged user enque
 grep -q "^sender $U@example.org$" "$H"/spool/queue/* && pass "unprivileged sender is user@domain" || fail "unprivileged sender is user@domain"
 [ "$(stat -c %U "$H/spool/queue/"*)" = "$U" ] && pass "queue file owned by the caller" || fail "queue file owned by the caller"
 
+# --- postern and the spool's owner (postern(8), SECURITY) -------------------------
+# root's postern on a user's spool acts as that user, never as root
+expect_rc "root's postern hold on the user's spool" 0 $POSTERN -C "$H/conf" hold ALL
+[ "$(stat -c '%U %a' "$H/spool/state/"*)" = "$U 600" ] && pass "root's postern writes the user's state files as the user, 0600" ||
+	fail "root's postern writes the user's state files as the user, 0600" "$(stat -c '%U %a' "$H/spool/state/"*)"
+# a user's postern on a spool not theirs refuses to change it
+expect_rc "user's postern flush on root's spool: exit 77" 77 runuser -u "$U" -- $POSTERN -C "$T/conf" flush
+grep -q "belongs to root" "$T/err" && pass "the refusal names the owner" || fail "the refusal names the owner" "$(cat "$T/err")"
+expect_rc "user's postern delete on root's spool: exit 77" 77 runuser -u "$U" -- $POSTERN -C "$T/conf" delete ALL
+[ "$(qcount)" = 2 ] && pass "root's queue unchanged" || fail "root's queue unchanged" "$(qcount)"
+# a spool its group may read is shared with the group: files 0640, any umask
+chmod 0750 "$H/spool"
+asuser sh -c "umask 077; $SENDMAIL -C $H/conf -odq -t < $T/msg" && pass "enqueue into a group-readable spool" || fail "enqueue into a group-readable spool"
+[ "$(ls -t "$H/spool/queue" | head -n 1 | sed "s|^|$H/spool/queue/|" | xargs stat -c %a)" = 640 ] &&
+	pass "group-readable spool: queue file 0640 despite umask 077" || fail "group-readable spool: queue file 0640 despite umask 077"
+
 # --- spool errors -----------------------------------------------------------------
 # a spool directory the caller cannot create
 printf 'spool_dir %s/rootonly/spool\n' "$T" > "$H/c1"; mkdir -m 0755 "$T/rootonly"
