@@ -9,7 +9,8 @@ cd "$(dirname "$0")"
 TOP=$(pwd)
 PKGS="build-essential autoconf automake pkg-config libssl-dev ca-certificates
       python3 python3-aiosmtpd strace git openssl passwd util-linux procps
-      php-cli php-symfony-mailer s-nail cron time"
+      php-cli php-symfony-mailer s-nail cron time
+      clang libclang-rt-14-dev valgrind"
 . ./tests/tools/deps.sh
 . ./tests/tools/build.sh
 echo "building build/ and build-asan/ ..."

@@ -94,6 +94,7 @@ struct aliases {
 	char		 qpath[QUOTE_PATH];	/* the file, printable */
 	struct entry	*v;
 	size_t		 n;
+	size_t		 vcap;		/* room in v */
 	size_t		*hash;		/* entry index + 1; 0: empty slot */
 	size_t		 hcap;		/* a power of two, > 2 * n */
 	void		(*warn)(void *, const char *);
@@ -118,6 +119,7 @@ struct pending {
 	size_t		*segoff;	/* where each physical line starts */
 	unsigned long	*segline;	/* and its number */
 	size_t		 nseg;
+	size_t		 segcap;	/* room in segoff and segline */
 };
 
 enum walk_state {
@@ -435,10 +437,13 @@ pending_free(struct pending *p)
 static void
 pending_seg(struct pending *p, unsigned long line)
 {
-	p->segoff = xreallocarray(p->segoff, p->nseg + 1,
-	    sizeof(*p->segoff));
-	p->segline = xreallocarray(p->segline, p->nseg + 1,
-	    sizeof(*p->segline));
+	if (p->nseg == p->segcap) {
+		p->segcap = p->segcap == 0 ? 16 : p->segcap * 2;
+		p->segoff = xreallocarray(p->segoff, p->segcap,
+		    sizeof(*p->segoff));
+		p->segline = xreallocarray(p->segline, p->segcap,
+		    sizeof(*p->segline));
+	}
 	p->segoff[p->nseg] = p->text.len;
 	p->segline[p->nseg] = line;
 	p->nseg++;
@@ -668,7 +673,11 @@ parse_entry(struct aliases *al, struct diag *d, struct pending *p)
 		    e.name);
 		goto drop;
 	}
-	al->v = xreallocarray(al->v, al->n + 1, sizeof(*al->v));
+	/* Doubling: growing by one entry made a long file quadratic. */
+	if (al->n == al->vcap) {
+		al->vcap = al->vcap == 0 ? 64 : al->vcap * 2;
+		al->v = xreallocarray(al->v, al->vcap, sizeof(*al->v));
+	}
 	al->v[al->n] = e;
 	hash_insert(al, al->n);
 	al->n++;

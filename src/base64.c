@@ -6,7 +6,8 @@
  * line breaks, no characters outside the alphabet, a length that is a
  * multiple of four, padding only at the end, and the unused bits of the
  * last quantum zero (section 3.5), so each input has one decoding and
- * each decoding one input. On failure the output is left as it was.
+ * each decoding one input. On failure the output is left as it was
+ * (and one that had no storage is left without any).
  *
  * Both functions size the output once before writing, so a secret being
  * encoded or decoded is not left behind in a buffer given up by realloc.
@@ -63,7 +64,7 @@ int
 base64_decode(const char *s, size_t n, struct buf *out)
 {
 	const unsigned char *u = (const unsigned char *)s;
-	size_t i, olen = out->len;
+	size_t i, olen = out->len, ocap = out->cap;
 	unsigned long v;
 	int a, b, c, d;
 	char *o;
@@ -114,6 +115,12 @@ base64_decode(const char *s, size_t n, struct buf *out)
 	/* Leave no partial decoding behind the terminator either. */
 	memset(out->data + olen, 0, o - (out->data + olen));
 	out->data[olen] = '\0';
+	/*
+	 * An output that held no storage holds none again, so a caller that
+	 * gives up on a failure without freeing it leaks nothing.
+	 */
+	if (ocap == 0)
+		buf_free(out);
 	return -1;
 }
 

@@ -284,6 +284,7 @@ psasl_respond(struct psasl *s, const char *b64challenge, size_t len,
 	if (base64_decode(b64challenge, len, &chal) == -1) {
 		util_errf(err, errlen, "%s challenge is not valid base64",
 		    s->mech->name);
+		buf_free(&chal);
 		return -1;
 	}
 	rc = s->mech->step(s, (unsigned char *)chal.data, chal.len, &raw,

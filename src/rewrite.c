@@ -207,7 +207,9 @@ field_set(struct headers *h, size_t i, const struct buf *b, size_t namelen)
 
 	h->bytes -= f->rawlen;
 	free(f->raw);
-	f->raw = xstrndup(b->data, b->len);
+	/* Not xstrndup: a field may hold NUL bytes, kept as they came. */
+	f->raw = xmalloc(b->len + 1);
+	memcpy(f->raw, b->data, b->len + 1);
 	f->rawlen = b->len;
 	f->namelen = namelen;
 	f->valoff = namelen + 1;	/* fields made here have no blank */
