@@ -51,6 +51,7 @@
 #include <string.h>
 #include <sysexits.h>
 #include <time.h>
+#include <syslog.h>
 #include <unistd.h>
 
 #include "addr.h"
@@ -595,8 +596,14 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 	} else if (spool_commit(s, &f) == -1)
 		st = failed(sub, SUBMIT_TEMPFAIL, "451 4.3.0", errno,
 		    "cannot commit the message to %s", c->spool_dir);
-	else
+	else {
 		memcpy(sub->qid, f.qid, sizeof(sub->qid));
+		/* the acceptance, as Postfix's pickup and qmgr log it */
+		log_mail_open(false);
+		log_mail(LOG_INFO, "%s: uid=%lu from=<%s>, size=%lld, "
+		    "nrcpt=%zu (queued)", f.qid, (unsigned long)getuid(),
+		    e.sender, (long long)f.body_len, e.nrcpts);
+	}
 	log_set_atfatal(NULL);
 	goto out;
 

@@ -144,3 +144,54 @@ relay_conf() {
 
 # password FILE WORD: a password file of mode 0600.
 password() { (umask 077 && printf '%s\n' "$2" > "$1"); }
+
+# private_syslog: captures syslog lines in $T/syslog. Sets NS to a command
+# prefix that runs a program in a mount namespace whose /dev holds null,
+# zero, urandom and the like and a socket "log" read by a small listener
+# (stopped by the EXIT trap). Without root or unshare -m, NS stays empty
+# and 1 is returned.
+private_syslog() {
+	NS=""
+	: > "$T/syslog"
+	[ "$(id -u)" -eq 0 ] && command -v unshare > /dev/null 2>&1 || return 1
+	mkdir -p "$T/dev"
+	cat > "$T/ns.sh" <<'EOF'
+D=$1; shift
+for n in null zero random urandom full tty; do
+	[ -e "$D/$n" ] || : > "$D/$n"
+	mount --bind "/dev/$n" "$D/$n" || exit 111
+done
+[ -e "$D/fd" ] || ln -s /proc/self/fd "$D/fd"
+mount --rbind "$D" /dev || exit 111
+exec "$@"
+EOF
+	cat > "$T/syslogd.py" <<'EOF'
+import os, socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+os.chmod(sys.argv[1], 0o666)
+s.settimeout(1)
+end = time.time() + 600
+with open(sys.argv[2], "ab") as f:
+    print("listening", flush=True)
+    while time.time() < end:
+        try:
+            d = s.recv(65536)
+        except socket.timeout:
+            continue
+        f.write(d + b"\n")
+        f.flush()
+EOF
+	/usr/bin/python3 "$T/syslogd.py" "$T/dev/log" "$T/syslog" > "$T/syslogd.out" 2>&1 &
+	PIDS="$PIDS $!"
+	_i=0
+	while [ $_i -lt 50 ] && ! grep -q listening "$T/syslogd.out"; do
+		sleep 0.1; _i=$((_i + 1))
+	done
+	if unshare -m sh "$T/ns.sh" "$T/dev" logger -t postern-probe probe 2>/dev/null &&
+	    sleep 0.2 && grep -q postern-probe "$T/syslog"; then
+		NS="unshare -m sh $T/ns.sh $T/dev"
+		return 0
+	fi
+	return 1
+}
