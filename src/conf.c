@@ -82,6 +82,11 @@ enum conf_keyidx {
 	K_AUTH_PASSWORD_FILE,
 	K_AUTH_PASSWORD_COMMAND,
 	K_AUTH_TOKEN_COMMAND,
+	K_OAUTH_TOKEN_URL,
+	K_OAUTH_CLIENT_ID,
+	K_OAUTH_CLIENT_SECRET_FILE,
+	K_OAUTH_REFRESH_TOKEN_FILE,
+	K_OAUTH_SCOPE,
 	K_AUTH_MECHANISMS,
 	K_SPOOL_DIR,
 	K_HELO_NAME,
@@ -134,6 +139,10 @@ static int	 set_secret_file(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_command(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	 set_url(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_oauth_scope(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
 static int	 set_mechanisms(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_hostname(struct conf *, const struct conf_key *,
@@ -181,6 +190,19 @@ static const struct conf_key keys[K_NKEYS] = {
 				  false },
 	[K_AUTH_TOKEN_COMMAND] = { "auth_token_command", set_command, NULL,
 				  CONF_OFF(auth_token_command), 0, false },
+	[K_OAUTH_TOKEN_URL] =	{ "oauth_token_url", set_url, NULL,
+				  CONF_OFF(oauth_token_url), 0, false },
+	[K_OAUTH_CLIENT_ID] =	{ "oauth_client_id", set_word, NULL,
+				  CONF_OFF(oauth_client_id), 0, false },
+	[K_OAUTH_CLIENT_SECRET_FILE] = { "oauth_client_secret_file",
+				  set_secret_file, NULL,
+				  CONF_OFF(oauth_client_secret_file), 0, false },
+	[K_OAUTH_REFRESH_TOKEN_FILE] = { "oauth_refresh_token_file",
+				  set_secret_file, NULL,
+				  CONF_OFF(oauth_refresh_token_file), 0, false },
+	/* Several blank-separated scopes: the rest of the line. */
+	[K_OAUTH_SCOPE] =	{ "oauth_scope", set_oauth_scope, NULL,
+				  CONF_OFF(oauth_scope), 0, false },
 	[K_AUTH_MECHANISMS] =	{ "auth_mechanisms", set_mechanisms, NULL,
 				  CONF_OFF(auth_mechanisms),
 				  CONF_OFF(nauth_mechanisms), true },
@@ -371,6 +393,11 @@ conf_free(struct conf *c)
 	free(c->auth_password_file);
 	free(c->auth_password_command);
 	free(c->auth_token_command);
+	free(c->oauth_token_url);
+	free(c->oauth_client_id);
+	free(c->oauth_client_secret_file);
+	free(c->oauth_refresh_token_file);
+	free(c->oauth_scope);
 	for (i = 0; i < c->nauth_mechanisms; i++)
 		free(c->auth_mechanisms[i]);
 	free(c->auth_mechanisms);
@@ -955,12 +982,16 @@ check_file(struct conf *c, const struct conf_key *k, const char *val,
 
 	if (val[0] != '/' || c->secrets_later)
 		return set_path(c, k, val, msg, msglen);
-	if (stat(val, &st) == -1) {
+	/* the worker does not follow a link to a secret (O_NOFOLLOW) */
+	if ((secret ? lstat(val, &st) : stat(val, &st)) == -1) {
 		if (errno != EACCES) {
 			util_errf(msg, msglen, "%s %s: %s", k->name, val,
 			    strerror(errno));
 			return -1;
 		}
+	} else if (S_ISLNK(st.st_mode)) {
+		util_errf(msg, msglen, "%s %s is a symbolic link", k->name, val);
+		return -1;
 	} else if (!S_ISREG(st.st_mode)) {
 		util_errf(msg, msglen, "%s %s is not a regular file", k->name, val);
 		return -1;
@@ -999,6 +1030,85 @@ set_command(struct conf *c, const struct conf_key *k, const char *val,
 	(void)msg;
 	(void)msglen;
 	store_string(c, k, val);
+	return 0;
+}
+
+/*
+ * The token endpoint: "https://HOST[:PORT][/PATH][?QUERY]", with the host
+ * and port checked as a smarthost's. No user information ("@": a URL
+ * appears in errors) and no fragment. The worker's HTTP client checks
+ * the rest when it uses it.
+ */
+static int
+set_url(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	struct hostport hp;
+	char reason[CONF_MSGMAX], q[QUOTE_VALUE], *auth;
+	size_t alen, i;
+
+	quote(q, sizeof(q), val, strlen(val));
+	for (i = 0; val[i] != '\0'; i++) {
+		if ((unsigned char)val[i] >= 0x7f) {
+			util_errf(msg, msglen, "non-ASCII character in %s",
+			    k->name);
+			return -1;
+		}
+	}
+	if (strncasecmp(val, "https://", 8) != 0) {
+		util_errf(msg, msglen, "%s '%s' must start with https://",
+		    k->name, q);
+		return -1;
+	}
+	alen = strcspn(val + 8, "/?");
+	if (memchr(val + 8, '@', alen) != NULL ||
+	    strchr(val, '#') != NULL) {
+		util_errf(msg, msglen, "%s must have no user information (@) "
+		    "or fragment (#)", k->name);
+		return -1;
+	}
+	auth = xstrndup(val + 8, alen);
+	if (conf_parse_hostport(auth, &hp, reason, sizeof(reason)) == -1) {
+		util_errf(msg, msglen, "%s in %s", reason, k->name);
+		free(auth);
+		return -1;
+	}
+	free(hp.host);
+	free(auth);
+	store_string(c, k, val);
+	return 0;
+}
+
+/*
+ * OAuth 2.0 scopes (RFC 6749 3.3): blank-separated tokens of printable
+ * ASCII but '"' and '\\', stored separated by one space.
+ */
+static int
+set_oauth_scope(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	struct buf b = BUF_INIT;
+	const char *w;
+	size_t wlen, i;
+	int ch;
+
+	while ((w = next_word(&val, &wlen)) != NULL) {
+		for (i = 0; i < wlen; i++) {
+			ch = (unsigned char)w[i];
+			if (ch <= 0x20 || ch >= 0x7f || ch == '"' ||
+			    ch == '\\') {
+				util_errf(msg, msglen, "bad character in %s",
+				    k->name);
+				buf_free(&b);
+				return -1;
+			}
+		}
+		if (b.len > 0)
+			buf_addch(&b, ' ');
+		buf_add(&b, w, wlen);
+	}
+	store_string(c, k, b.data);
+	buf_free(&b);
 	return 0;
 }
 
@@ -1247,7 +1357,8 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 			return -1;
 		}
 		/* a command's value is the rest of the line, blanks and all */
-		if (k->set != set_command && val[strcspn(val, " \t")] != '\0') {
+		if (k->set != set_command && k->set != set_oauth_scope &&
+		    val[strcspn(val, " \t")] != '\0') {
 			util_errf(msg, msglen, "more than one value for '%s'",
 			    k->name);
 			return -1;
@@ -1270,18 +1381,59 @@ check_across(const struct conf *c, const unsigned long *seen,
 		K_REWRITE_SCOPE, K_REWRITE_FROM };
 	static const enum conf_keyidx needs_user[] = {
 		K_AUTH_PASSWORD_FILE, K_AUTH_PASSWORD_COMMAND,
-		K_AUTH_TOKEN_COMMAND, K_AUTH_MECHANISMS };
+		K_AUTH_TOKEN_COMMAND, K_OAUTH_TOKEN_URL, K_AUTH_MECHANISMS };
+	static const enum conf_keyidx needs_url[] = {
+		K_OAUTH_CLIENT_ID, K_OAUTH_CLIENT_SECRET_FILE,
+		K_OAUTH_REFRESH_TOKEN_FILE, K_OAUTH_SCOPE };
 	bool pw = seen[K_AUTH_PASSWORD_FILE] != 0 ||
 	    seen[K_AUTH_PASSWORD_COMMAND] != 0;
-	bool tok = seen[K_AUTH_TOKEN_COMMAND] != 0;
+	bool url = seen[K_OAUTH_TOKEN_URL] != 0;
+	bool tok = seen[K_AUTH_TOKEN_COMMAND] != 0 || url;
 	size_t i, usable = 0;
 
 	if (seen[K_AUTH_USER] != 0 && !pw && !tok) {
 		*lineno = seen[K_AUTH_USER];
-		util_errf(msg, msglen, "%s without %s, %s or %s",
+		util_errf(msg, msglen, "%s without %s, %s, %s or %s",
 		    keys[K_AUTH_USER].name, keys[K_AUTH_PASSWORD_FILE].name,
 		    keys[K_AUTH_PASSWORD_COMMAND].name,
+		    keys[K_AUTH_TOKEN_COMMAND].name,
+		    keys[K_OAUTH_TOKEN_URL].name);
+		return -1;
+	}
+	for (i = 0; i < sizeof(needs_url) / sizeof(needs_url[0]); i++) {
+		if (seen[needs_url[i]] != 0 && !url) {
+			*lineno = seen[needs_url[i]];
+			util_errf(msg, msglen, "%s without %s",
+			    keys[needs_url[i]].name,
+			    keys[K_OAUTH_TOKEN_URL].name);
+			return -1;
+		}
+	}
+	if (url && seen[K_AUTH_TOKEN_COMMAND] != 0) {
+		*lineno = seen[K_OAUTH_TOKEN_URL] >
+		    seen[K_AUTH_TOKEN_COMMAND] ? seen[K_OAUTH_TOKEN_URL] :
+		    seen[K_AUTH_TOKEN_COMMAND];
+		util_errf(msg, msglen, "%s and %s exclude each other",
+		    keys[K_OAUTH_TOKEN_URL].name,
 		    keys[K_AUTH_TOKEN_COMMAND].name);
+		return -1;
+	}
+	if (url && seen[K_OAUTH_CLIENT_ID] == 0) {
+		*lineno = seen[K_OAUTH_TOKEN_URL];
+		util_errf(msg, msglen, "%s without %s",
+		    keys[K_OAUTH_TOKEN_URL].name,
+		    keys[K_OAUTH_CLIENT_ID].name);
+		return -1;
+	}
+	/* the client-credentials grant authenticates with the secret */
+	if (url && seen[K_OAUTH_REFRESH_TOKEN_FILE] == 0 &&
+	    seen[K_OAUTH_CLIENT_SECRET_FILE] == 0) {
+		*lineno = seen[K_OAUTH_TOKEN_URL];
+		util_errf(msg, msglen, "%s needs %s (refresh-token grant) or "
+		    "%s (client-credentials grant)",
+		    keys[K_OAUTH_TOKEN_URL].name,
+		    keys[K_OAUTH_REFRESH_TOKEN_FILE].name,
+		    keys[K_OAUTH_CLIENT_SECRET_FILE].name);
 		return -1;
 	}
 	for (i = 0; i < sizeof(needs_user) / sizeof(needs_user[0]); i++) {
@@ -1313,9 +1465,12 @@ check_across(const struct conf *c, const unsigned long *seen,
 			*lineno = seen[K_AUTH_MECHANISMS];
 			util_errf(msg, msglen, "%s names no mechanism for the "
 			    "configured secret (%s)",
-			    keys[K_AUTH_MECHANISMS].name, tok ?
+			    keys[K_AUTH_MECHANISMS].name, url ?
+			    "with oauth_token_url: OAUTHBEARER or XOAUTH2" :
+			    tok ?
 			    "with auth_token_command: OAUTHBEARER or XOAUTH2" :
-			    "OAUTHBEARER and XOAUTH2 need auth_token_command");
+			    "OAUTHBEARER and XOAUTH2 need auth_token_command or "
+			    "oauth_token_url");
 			return -1;
 		}
 	}

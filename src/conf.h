@@ -9,9 +9,10 @@
  * "FILE:LINE: message". Checks across keys run after the whole file.
  *
  * The front-end (sendmail) reads this file too, so loading it never reads
- * the password file's contents: it only stat()s it; and it never runs
- * auth_password_command or auth_token_command: only the delivery worker
- * does (deliver.c).
+ * the password file's contents: it only stat()s it (and the OAuth client
+ * secret and refresh token files); and it never runs
+ * auth_password_command or auth_token_command nor asks the OAuth token
+ * endpoint: only the delivery worker does (deliver.c).
  */
 #ifndef PST_CONF_H
 #define PST_CONF_H
@@ -47,6 +48,16 @@ struct conf {
 	char		*auth_password_file;
 	char		*auth_password_command;	/* sh -c; first line: password */
 	char		*auth_token_command;	/* sh -c; first line: token */
+	/*
+	 * The built-in OAuth 2.0 token client (oauth.h), the alternative to
+	 * auth_token_command: set when oauth_token_url is. With a refresh
+	 * token file, the refresh-token grant; without, client credentials.
+	 */
+	char		*oauth_token_url;	/* https://... */
+	char		*oauth_client_id;
+	char		*oauth_client_secret_file; /* NULL: a public client */
+	char		*oauth_refresh_token_file;
+	char		*oauth_scope;	/* blank-separated, one space */
 	char		**auth_mechanisms; /* upper case, preference order */
 	size_t		 nauth_mechanisms; /* 0: the built-in preference */
 	char		*spool_dir;	/* never NULL after conf_load */
@@ -80,7 +91,8 @@ const char	*conf_path(const char *cmdline, bool *explicit);
 /* conf_load flags */
 #define CONF_MUST_EXIST		0x1	/* a missing file is an error */
 /*
- * Leave auth_password_file's existence and mode to the delivery worker,
+ * Leave the existence and mode of auth_password_file (and of the OAuth
+ * client secret and refresh token files) to the delivery worker,
  * which refuses an unsafe file for the message (it stays queued with that
  * error) instead of refusing to run at all.
  */

@@ -17,8 +17,9 @@
  * time on hold does not count toward queue_lifetime (envelope_age).
  *
  * Secrets: the password (auth_password_file, or the first line printed
- * by auth_password_command) and the access token (auth_token_command)
- * are obtained once per pass, before the first connection, held in
+ * by auth_password_command) and the access token (auth_token_command,
+ * or the built-in OAuth 2.0 client of oauth.h when oauth_token_url is
+ * set) are obtained once per pass, before the first connection, held in
  * buffers of their own and wiped at the end of the pass. The commands
  * run here only, never in the front-end: /bin/sh -c, stdin /dev/null,
  * stderr inherited, in a process group of their own that is killed after
@@ -27,6 +28,13 @@
  * server refuses the token (a 5xx or an error challenge), the command is
  * run once more in the same pass and, if it prints a different token,
  * the same smarthost is tried once more with it.
+ *
+ * The built-in client caches the token with its expiry in
+ * SPOOL/oauth/token (mode 0600, the directory 0700, created here), so
+ * that most passes make no HTTPS request; a token about to expire is
+ * refreshed before use, and a refused one is replaced once per pass with
+ * OAUTH_FORCE_REFRESH, as for the command. Its errors name the endpoint,
+ * never a secret.
  */
 #include "config.h"
 
@@ -37,6 +45,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -54,6 +63,7 @@
 #include "deliver.h"
 #include "envelope.h"
 #include "log.h"
+#include "oauth.h"
 #include "queue.h"
 #include "smtp.h"
 #include "smtp_reply.h"
@@ -65,6 +75,7 @@
 #define TOKEN_MAX	8192	/* bytes of an access token (JWTs are long) */
 #define CMD_TIMEOUT	30	/* seconds for a secret command */
 #define CMD_OUTPUT_MAX	(64 * 1024) /* bytes a secret command may print */
+#define OAUTH_DIR	"oauth"	/* in the spool: the token cache */
 
 struct session {
 	const struct conf	*conf;
@@ -93,6 +104,7 @@ static void	trace(void *, bool, const char *, size_t);
 static int	read_password(const struct conf *, char **, char *, size_t);
 static int	run_command(const char *, const char *, size_t, char **,
 		    char *, size_t);
+static int	oauth_get(const struct conf *, int, char **, char *, size_t);
 static int	get_secrets(struct session *, char *, size_t);
 static int	fresh_token(struct session *);
 static void	free_secret(char **);
@@ -349,6 +361,62 @@ free_secret(char **p)
 }
 
 /*
+ * An access token from the built-in client into *out (caller wipes and
+ * frees); flags for oauth_token(). The cache directory is made on
+ * demand; without it the token is still fetched, just not kept.
+ */
+static int
+oauth_get(const struct conf *c, int flags, char **out, char *err,
+    size_t errlen)
+{
+	struct oauth_cfg oc;
+	struct buf tok = BUF_INIT;
+	struct stat st;
+	char dir[PATH_MAX], cache[PATH_MAX], werr[512];
+	int rc;
+
+	*out = NULL;
+	memset(&oc, 0, sizeof(oc));
+	oc.token_url = c->oauth_token_url;
+	oc.client_id = c->oauth_client_id;
+	oc.client_secret_file = c->oauth_client_secret_file;
+	oc.refresh_token_file = c->oauth_refresh_token_file;
+	oc.scope = c->oauth_scope;
+	oc.ca_file = c->tls_ca_file;
+	oc.verify = c->tls_verify;
+	oc.timeout = c->connect_timeout + c->command_timeout;
+	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->spool_dir,
+	    OAUTH_DIR) >= sizeof(dir) ||
+	    (size_t)snprintf(cache, sizeof(cache), "%s/token", dir) >=
+	    sizeof(cache))
+		log_mail(LOG_WARNING, "%s/%s: path too long; the access "
+		    "token is not cached", c->spool_dir, OAUTH_DIR);
+	else if (mkdir(dir, 0700) == -1 && errno != EEXIST)
+		log_mail(LOG_WARNING, "mkdir %s: %s; the access token is not "
+		    "cached", dir, strerror(errno));
+	else if (lstat(dir, &st) == -1 || !S_ISDIR(st.st_mode) ||
+	    st.st_uid != geteuid() || (st.st_mode & 077) != 0)
+		log_mail(LOG_WARNING, "%s is not a directory of mode 0700 "
+		    "owned by this user; the access token is not cached", dir);
+	else
+		oc.cache_path = cache;
+
+	werr[0] = '\0';
+	rc = oauth_token(&oc, flags, &tok, werr, sizeof(werr));
+	if (rc == -1) {
+		snprintf(err, errlen, "%s", werr);
+	} else {
+		if (werr[0] != '\0')
+			log_mail(LOG_WARNING, "%s", werr);
+		*out = xstrndup(tok.data, tok.len);
+	}
+	if (tok.cap > 0)
+		explicit_bzero(tok.data, tok.cap);
+	buf_free(&tok);
+	return rc;
+}
+
+/*
  * The password and the token the configuration names, once per pass.
  * With both sources configured, one that works is enough (the other's
  * trouble is logged); otherwise its failure is the pass's AUTH failure.
@@ -365,7 +433,8 @@ get_secrets(struct session *s, char *err, size_t errlen)
 		return 0;
 	want_pass = c->auth_password_file != NULL ||
 	    c->auth_password_command != NULL;
-	want_token = c->auth_token_command != NULL;
+	want_token = c->auth_token_command != NULL ||
+	    c->oauth_token_url != NULL;
 	if (want_pass && s->pass == NULL) {
 		if (c->auth_password_command != NULL)
 			prc = run_command("auth_password_command",
@@ -374,7 +443,9 @@ get_secrets(struct session *s, char *err, size_t errlen)
 		else
 			prc = read_password(c, &s->pass, perr, sizeof(perr));
 	}
-	if (want_token && s->token == NULL)
+	if (want_token && s->token == NULL && c->oauth_token_url != NULL)
+		trc = oauth_get(c, 0, &s->token, terr, sizeof(terr));
+	else if (want_token && s->token == NULL)
 		trc = run_command("auth_token_command", c->auth_token_command,
 		    TOKEN_MAX, &s->token, terr, sizeof(terr));
 	if (prc == 0 && trc == 0)
@@ -388,20 +459,28 @@ get_secrets(struct session *s, char *err, size_t errlen)
 }
 
 /*
- * The server refused the token: run the command again, once per pass.
- * 0 if it printed a different token (worth another try), else -1.
+ * The server refused the token: run the command again, or make the
+ * built-in client fetch a new one, once per pass. 0 if that gave a
+ * different token (worth another try), else -1.
  */
 static int
 fresh_token(struct session *s)
 {
+	const struct conf *c = s->conf;
 	char err[512], *tok = NULL;
 	bool same;
+	int rc;
 
-	if (s->conf->auth_token_command == NULL || s->token_retried)
+	if ((c->auth_token_command == NULL && c->oauth_token_url == NULL) ||
+	    s->token_retried)
 		return -1;
 	s->token_retried = true;
-	if (run_command("auth_token_command", s->conf->auth_token_command,
-	    TOKEN_MAX, &tok, err, sizeof(err)) == -1) {
+	if (c->oauth_token_url != NULL)
+		rc = oauth_get(c, OAUTH_FORCE_REFRESH, &tok, err, sizeof(err));
+	else
+		rc = run_command("auth_token_command", c->auth_token_command,
+		    TOKEN_MAX, &tok, err, sizeof(err));
+	if (rc == -1) {
 		log_mail(LOG_WARNING, "%s", err);
 		return -1;
 	}
@@ -409,8 +488,9 @@ fresh_token(struct session *s)
 	free_secret(&s->token);
 	s->token = tok;
 	if (same) {
-		log_mail(LOG_INFO, "auth_token_command printed the refused "
-		    "token again; not retrying");
+		log_mail(LOG_INFO, "%s the refused token again; not "
+		    "retrying", c->oauth_token_url != NULL ?
+		    "the token endpoint gave" : "auth_token_command printed");
 		return -1;
 	}
 	log_mail(LOG_INFO, "the server refused the access token; trying "

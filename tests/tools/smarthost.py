@@ -132,6 +132,10 @@ class State:
         for ut in a.auth_token or []:
             user, _, tok = ut.rpartition(":")
             self.tokens[user.encode("utf-8")] = tok.encode("utf-8")
+        self.token_files = {}
+        for up in a.auth_token_file or []:
+            user, _, path = up.partition(":")
+            self.token_files[user.encode("utf-8")] = path
         self.mechs = []
         if a.auth_mechs.strip():
             for m in a.auth_mechs.split(","):
@@ -209,6 +213,13 @@ class State:
 
     def check_token(self, user, token):
         want = self.tokens.get(user)
+        if user in self.token_files:
+            # the token endpoint's current token, read at each AUTH
+            try:
+                with open(self.token_files[user], "rb") as f:
+                    want = f.readline().strip() or None
+            except OSError:
+                want = None
         ok = hmac.compare_digest(want if want is not None else b"\0" * 16,
                                  token)
         return ok and want is not None
@@ -312,7 +323,7 @@ class Hooks:
             if word == "STARTTLS" and st.a.no_starttls_advertise:
                 continue
             out.append(r)
-        if (st.users or st.tokens) and st.mechs and (
+        if (st.users or st.tokens or st.token_files) and st.mechs and (
                 server.tls_on or not st.a.auth_require_tls):
             out.append("250-AUTH " + " ".join(st.mechs))
         for kw in st.a.ehlo_extra or []:
@@ -506,7 +517,7 @@ class Smtp(SMTP):
         except asyncio.CancelledError:
             self.record_auth(mech, "-", "error")
             raise
-        if not st.users and not st.tokens:
+        if not st.users and not st.tokens and not st.token_files:
             self.record_auth(mech, "-", "unavailable")
             return await self.push("502 5.5.1 AUTH not available")
         if st.a.auth_require_tls and not self.tls_on:
@@ -924,6 +935,10 @@ def parse_args(argv):
                    help="accept this OAuth 2.0 access token for USER with "
                         "XOAUTH2 and OAUTHBEARER (repeatable); a wrong one "
                         "gets the RFC 7628 error challenge, then 535")
+    g.add_argument("--auth-token-file", action="append", metavar="USER:PATH",
+                   help="accept for USER the token on the first line of "
+                        "PATH, read at each AUTH (tokenserver.py "
+                        "--token-file writes it; repeatable)")
     g.add_argument("--scram-iterations", type=int, default=4096, metavar="N",
                    help="the SCRAM iteration count the server sends "
                         "(default 4096)")
@@ -1010,6 +1025,9 @@ def parse_args(argv):
     for ut in a.auth_token or []:
         if ":" not in ut or ut.startswith(":") or ut.endswith(":"):
             ap.error("--auth-token wants USER:TOKEN")
+    for up in a.auth_token_file or []:
+        if ":" not in up or up.startswith(":") or up.endswith(":"):
+            ap.error("--auth-token-file wants USER:PATH")
     if a.scram_iterations <= 0:
         ap.error("--scram-iterations must be positive")
     for r in a.reply_rcpt or []:
@@ -1062,7 +1080,7 @@ def main(argv):
         tls_context=st.ssl_ctx if a.tls == "starttls" else None,
         require_starttls=a.require_tls,
         timeout=a.timeout,
-        auth_required=bool(st.users or st.tokens) and not a.auth_optional,
+        auth_required=bool(st.users or st.tokens or st.token_files) and not a.auth_optional,
         auth_require_tls=False,           # checked in Smtp.smtp_AUTH
         auth_exclude_mechanism=[m for m in MECHS if m not in st.mechs],
         authenticator=st.authenticate,

@@ -37,6 +37,11 @@ request URL selects behaviour per request (the token URL carries it):
   fault=close      closes the connection without an answer
   fault=revoke     HTTP 400 invalid_grant, as for a revoked refresh token
 
+With --token-file PATH, each access token it issues replaces the first
+line of PATH (atomically) and is appended to PATH.all, so that
+smarthost.py --auth-token-file accepts exactly the current token and a
+test can look for every token issued.
+
 It writes its port to --portfile once it listens, and exits on SIGTERM or
 after --life seconds.
 """
@@ -180,6 +185,14 @@ class Handler(http.server.BaseHTTPRequestHandler):
                 return reply(400, {"error": "unsupported_grant_type"})
             st["n"] += 1
             token = "at-%d-%s" % (st["n"], secrets.token_hex(16))
+            if st["token_file"] and resp is not None and \
+                    fault in ("", "chunked"):
+                tf = st["token_file"]
+                with open(tf + ".tmp", "w") as f:
+                    f.write(token + "\n")
+                os.rename(tf + ".tmp", tf)
+                with open(tf + ".all", "a") as f:
+                    f.write(token + "\n")
         if resp is None:
             return reply(400, {"error": "invalid_grant",
                                "error_description": "Bad Request"})
@@ -247,6 +260,7 @@ def main():
     ap.add_argument("--refresh-token")
     ap.add_argument("--expires", type=int, default=3600)
     ap.add_argument("--rotate", action="store_true")
+    ap.add_argument("--token-file")
     ap.add_argument("--life", type=float, default=300)
     a = ap.parse_args()
 
@@ -261,7 +275,7 @@ def main():
     srv.st = {"lock": threading.Lock(), "log": a.log, "n": 0,
               "client_id": a.client_id, "client_secret": a.client_secret,
               "refresh": a.refresh_token, "rotate": a.rotate,
-              "expires": a.expires}
+              "expires": a.expires, "token_file": a.token_file}
     open(a.log, "a").close()
     signal.signal(signal.SIGTERM, lambda *_: os._exit(0))
     t = threading.Thread(target=srv.serve_forever, daemon=True)

@@ -815,8 +815,8 @@ test_load_errors(void)
 
 	/* Checks across keys name the line of the key that is present. */
 	expect_err("auth_user alone", "tls none\nauth_user bob\n", 2,
-	    "auth_user without auth_password_file, auth_password_command "
-	    "or auth_token_command");
+	    "auth_user without auth_password_file, auth_password_command, "
+	    "auth_token_command or oauth_token_url");
 	expect_err("auth_password_command alone",
 	    "auth_password_command echo x\n", 1,
 	    "auth_password_command without auth_user");
@@ -941,13 +941,204 @@ test_load_commands(void)
 	    "auth_password_command /bin/get-pw\n"
 	    "auth_mechanisms XOAUTH2 OAUTHBEARER\n", 3,
 	    "auth_mechanisms names no mechanism for the configured secret "
-	    "(OAUTHBEARER and XOAUTH2 need auth_token_command)");
+	    "(OAUTHBEARER and XOAUTH2 need auth_token_command or "
+	    "oauth_token_url)");
 	expect_err("only password mechanisms with a token", "auth_user bob\n"
 	    "auth_token_command /bin/get-token\n"
 	    "auth_mechanisms SCRAM-SHA-256 PLAIN\n", 3,
 	    "auth_mechanisms names no mechanism for the configured secret "
 	    "(with auth_token_command: OAUTHBEARER or XOAUTH2)");
 	buf_free(&b);
+}
+
+/* The built-in OAuth 2.0 client's keys and their checks across keys. */
+static void
+test_load_oauth(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT, w = BUF_INIT;
+	const char *sec = tpath("oauth-secret"), *rt = tpath("oauth-refresh");
+	const char *open = tpath("oauth-open");
+	const char *url =
+	    "oauth_token_url https://oauth2.googleapis.com/token\n";
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load oauth");
+	put_str(sec, "s3cret\n", 0600);
+	put_str(rt, "1//refresh\n", 0600);
+	put_str(open, "1//refresh\n", 0644);
+
+	/* refresh-token grant with a client secret, as Google's */
+	buf_printf(&b, "auth_user me@gmail.com\n%s"
+	    "oauth_client_id 123-x.apps.googleusercontent.com\n"
+	    "oauth_client_secret_file %s\noauth_refresh_token_file %s\n"
+	    "oauth_scope \t https://mail.google.com/  \n"
+	    "auth_mechanisms XOAUTH2\n", url, sec, rt);
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "refresh-token grant loads");
+	if (rc != 0)
+		printf("#   %s\n", err);
+	T_STREQ(c.oauth_token_url, "https://oauth2.googleapis.com/token",
+	    "oauth_token_url");
+	T_STREQ(c.oauth_client_id, "123-x.apps.googleusercontent.com",
+	    "oauth_client_id");
+	T_STREQ(c.oauth_client_secret_file, sec, "oauth_client_secret_file");
+	T_STREQ(c.oauth_refresh_token_file, rt, "oauth_refresh_token_file");
+	T_STREQ(c.oauth_scope, "https://mail.google.com/", "one scope, trimmed");
+	T_OK(c.auth_token_command == NULL, "no token command");
+	conf_free(&c);
+	T_OK(c.oauth_token_url == NULL && c.oauth_scope == NULL,
+	    "conf_free resets the oauth keys");
+
+	/* several scopes, a public client (no secret) */
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u@example.com\noauth_token_url "
+	    "https://login.microsoftonline.com/common/oauth2/v2.0/token\n"
+	    "oauth_client_id 0f1e2d3c\noauth_refresh_token_file %s\n"
+	    "oauth_scope https://outlook.office.com/SMTP.Send \t "
+	    "offline_access # comment\n", rt);
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "public client loads");
+	T_STREQ(c.oauth_scope, "https://outlook.office.com/SMTP.Send "
+	    "offline_access", "scopes joined by one space");
+	T_OK(c.oauth_client_secret_file == NULL, "no client secret");
+	conf_free(&c);
+
+	/* client-credentials grant; a port and an IPv6 literal */
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\noauth_token_url HTTPS://[::1]:8443/t?x=1\n"
+	    "oauth_client_id cid\noauth_client_secret_file %s\n", sec);
+	expect_ok("client-credentials grant, IPv6 URL", b.data);
+
+	/* with a password too: the mechanism decides */
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n%soauth_client_id cid\n"
+	    "oauth_refresh_token_file %s\nauth_password_file %s\n"
+	    "auth_mechanisms XOAUTH2 PLAIN\n", url, rt, sec);
+	expect_ok("token URL and password file", b.data);
+
+	/* bad values */
+	expect_err("http URL", "auth_user u\n"
+	    "oauth_token_url http://example.com/token\n", 2,
+	    "oauth_token_url 'http://example.com/token' must start with "
+	    "https://");
+	expect_err("URL with credentials", "auth_user u\n"
+	    "oauth_token_url https://u:p@example.com/token\n", 2,
+	    "oauth_token_url must have no user information (@) or "
+	    "fragment (#)");
+	expect_err("URL with a fragment", "auth_user u\n"
+	    "oauth_token_url https://example.com/token#x\n", 2,
+	    "oauth_token_url must have no user information (@) or "
+	    "fragment (#)");
+	expect_err("URL without a host", "oauth_token_url https:///token\n", 1,
+	    "empty host in oauth_token_url");
+	expect_err("URL with a bad port",
+	    "oauth_token_url https://example.com:99999/\n", 1,
+	    "bad port '99999' in oauth_token_url");
+	expect_err("URL with a bad host",
+	    "oauth_token_url https://bad_host/\n", 1,
+	    "bad host name 'bad_host' in oauth_token_url");
+	expect_err("two URLs", "oauth_token_url https://a.example/ "
+	    "https://b.example/\n", 1,
+	    "more than one value for 'oauth_token_url'");
+	expect_err("two client IDs", "oauth_client_id a b\n", 1,
+	    "more than one value for 'oauth_client_id'");
+	expect_err("scope with a quote", "oauth_scope a \"b\"\n", 1,
+	    "bad character in oauth_scope");
+	expect_err("duplicate oauth_scope", "oauth_scope a\noauth_scope b\n",
+	    2, "duplicate key 'oauth_scope' (first given on line 1)");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n%soauth_client_id cid\n"
+	    "oauth_refresh_token_file %s\n", url, open);
+	buf_reset(&w);
+	buf_printf(&w, "oauth_refresh_token_file %s is accessible by group or "
+	    "others (chmod 600 it)", open);
+	expect_err("refresh token file readable by others", b.data, 4, w.data);
+	expect_err("relative refresh token file", "auth_user u\n"
+	    "oauth_refresh_token_file rt\n", 2,
+	    "path 'rt' in oauth_refresh_token_file is not absolute");
+	buf_reset(&b);
+	buf_printf(&b, "oauth_client_secret_file %s/none\n", tmpdir);
+	buf_reset(&w);
+	buf_printf(&w, "oauth_client_secret_file %s/none: %s", tmpdir,
+	    strerror(ENOENT));
+	expect_err("missing client secret file", b.data, 1, w.data);
+
+	buf_reset(&b);
+	buf_printf(&b, "%s/oauth-link", tmpdir);
+	(void)unlink(b.data);
+	T_OK(symlink(rt, b.data) == 0, "symlink made");
+	buf_reset(&w);
+	buf_printf(&w, "oauth_refresh_token_file %s/oauth-link is a symbolic "
+	    "link", tmpdir);
+	buf_reset(&b);
+	buf_printf(&b, "oauth_refresh_token_file %s/oauth-link\n", tmpdir);
+	expect_err("refresh token file that is a symbolic link", b.data, 1,
+	    w.data);
+	buf_reset(&b);
+	buf_printf(&b, "%s/oauth-link", tmpdir);
+	(void)unlink(b.data);
+
+	/* checks across keys */
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n%s\noauth_refresh_token_file %s\n",
+	    url, rt);
+	expect_err("token URL without a client ID", b.data, 2,
+	    "oauth_token_url without oauth_client_id");
+	buf_reset(&b);
+	buf_printf(&b, "%soauth_client_id cid\noauth_refresh_token_file %s\n",
+	    url, rt);
+	expect_err("token URL without auth_user", b.data, 1,
+	    "oauth_token_url without auth_user");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n\n%soauth_client_id cid\n", url);
+	expect_err("no grant", b.data, 3, "oauth_token_url needs "
+	    "oauth_refresh_token_file (refresh-token grant) or "
+	    "oauth_client_secret_file (client-credentials grant)");
+	expect_err("client ID without the URL", "auth_user u\n"
+	    "auth_token_command x\noauth_client_id cid\n", 3,
+	    "oauth_client_id without oauth_token_url");
+	expect_err("scope without the URL", "auth_user u\n"
+	    "auth_token_command x\n\noauth_scope s\n", 4,
+	    "oauth_scope without oauth_token_url");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\nauth_token_command x\n\n\n"
+	    "oauth_refresh_token_file %s\n", rt);
+	expect_err("refresh token file without the URL", b.data, 5,
+	    "oauth_refresh_token_file without oauth_token_url");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n%soauth_client_id cid\n"
+	    "oauth_refresh_token_file %s\nauth_token_command x\n", url, rt);
+	expect_err("token URL and token command", b.data, 5,
+	    "oauth_token_url and auth_token_command exclude each other");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\nauth_token_command x\n%s"
+	    "oauth_client_id cid\noauth_refresh_token_file %s\n", url, rt);
+	expect_err("token command and token URL", b.data, 3,
+	    "oauth_token_url and auth_token_command exclude each other");
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n%soauth_client_id cid\n"
+	    "oauth_refresh_token_file %s\nauth_mechanisms PLAIN LOGIN\n",
+	    url, rt);
+	expect_err("only password mechanisms with a token URL", b.data, 5,
+	    "auth_mechanisms names no mechanism for the configured secret "
+	    "(with oauth_token_url: OAUTHBEARER or XOAUTH2)");
+
+	/* the front-end leaves the files to the worker */
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\n%soauth_client_id cid\n"
+	    "oauth_refresh_token_file %s\n"
+	    "oauth_client_secret_file %s/none\n", url, open, tmpdir);
+	put_str(tpath("t.conf"), b.data, 0644);
+	rc = conf_load(&c, tpath("t.conf"), CONF_MUST_EXIST |
+	    CONF_SECRETS_LATER, err, sizeof(err));
+	T_INTEQ(rc, 0, "CONF_SECRETS_LATER: unsafe or missing files load");
+	if (rc != 0)
+		printf("#   %s\n", err);
+	conf_free(&c);
+	buf_free(&b);
+	buf_free(&w);
 }
 
 static void
@@ -1457,6 +1648,7 @@ main(void)
 	test_tls();
 	test_mechanism();
 	test_load_commands();
+	test_load_oauth();
 	test_path();
 	test_port();
 	test_load_all();
