@@ -101,6 +101,7 @@ enum conf_keyidx {
 	K_REWRITE_SENDER,
 	K_REWRITE_SCOPE,
 	K_REWRITE_FROM,
+	K_LOG_LEVEL,
 	K_NKEYS
 };
 
@@ -156,6 +157,8 @@ static int	 set_address(struct conf *, const struct conf_key *,
 static int	 set_domains(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_scope(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
+static int	 set_log_level(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static void	 store_string(struct conf *, const struct conf_key *,
 		    const char *);
@@ -236,6 +239,8 @@ static const struct conf_key keys[K_NKEYS] = {
 				  CONF_OFF(rewrite_scope), 0, false },
 	[K_REWRITE_FROM] =	{ "rewrite_from", set_bool, "yes",
 				  CONF_OFF(rewrite_from), 0, false },
+	[K_LOG_LEVEL] =		{ "log_level", set_log_level, "info",
+				  CONF_OFF(log_level), 0, false },
 };
 
 /*
@@ -1250,6 +1255,40 @@ set_scope(struct conf *c, const struct conf_key *k, const char *val,
 	    sizeof(reason)) == -1) {
 		util_errf(msg, msglen, "%s in %s; expected local or all", reason,
 		    k->name);
+		return -1;
+	}
+	return 0;
+}
+
+static int
+set_log_level(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char reason[CONF_MSGMAX];
+
+	if (conf_parse_log_level(val, FIELD(c, k, enum conf_log_level),
+	    reason, sizeof(reason)) == -1) {
+		util_errf(msg, msglen, "%s in %s; expected info or debug",
+		    reason, k->name);
+		return -1;
+	}
+	return 0;
+}
+
+int
+conf_parse_log_level(const char *s, enum conf_log_level *out, char *err,
+    size_t errlen)
+{
+	char q[QUOTE_VALUE];
+
+	if (s != NULL && strcmp(s, "info") == 0)
+		*out = CONF_LOG_INFO;
+	else if (s != NULL && strcmp(s, "debug") == 0)
+		*out = CONF_LOG_DEBUG;
+	else {
+		quote(q, sizeof(q), s != NULL ? s : "",
+		    s != NULL ? strlen(s) : 0);
+		util_errf(err, errlen, "bad log level '%s'", q);
 		return -1;
 	}
 	return 0;

@@ -31,6 +31,11 @@ enum conf_scope {
 	CONF_SCOPE_ALL,		/* every sender */
 };
 
+enum conf_log_level {
+	CONF_LOG_INFO,		/* one line per event */
+	CONF_LOG_DEBUG,		/* also the SMTP dialogue, at LOG_DEBUG */
+};
+
 struct hostport {
 	char		*host;		/* name, IPv4 or IPv6 text, no brackets */
 	unsigned	 port;		/* 0: the default for the tls mode */
@@ -78,6 +83,7 @@ struct conf {
 	unsigned	 command_timeout;	/* each reply, each body write */
 	unsigned	 data_timeout;		/* the reply to the final dot */
 	unsigned	 queue_lifetime;	/* then undelivered mail bounces */
+	enum conf_log_level log_level;
 	bool		 secrets_later;	/* conf_load's CONF_SECRETS_LATER */
 };
 
@@ -138,6 +144,9 @@ int	 conf_parse_duration(const char *s, unsigned *seconds, char *err,
  */
 int	 conf_parse_address(const char *s, char **out, char *err,
 	    size_t errlen);
+/* "info" or "debug". */
+int	 conf_parse_log_level(const char *s, enum conf_log_level *out,
+	    char *err, size_t errlen);
 /* "local" or "all". */
 int	 conf_parse_scope(const char *s, enum conf_scope *out, char *err,
 	    size_t errlen);

@@ -139,15 +139,23 @@ deliver_backoff(unsigned n)
 	return schedule[n - 1];
 }
 
+/*
+ * One line of the SMTP dialogue (smtp.c has redacted credentials): on
+ * stderr with -v, to syslog at LOG_DEBUG with log_level debug.
+ */
 static void
 trace(void *arg, bool sent, const char *line, size_t len)
 {
+	struct session *s = arg;
 	struct buf b = BUF_INIT;
 
-	(void)arg;
 	util_printable(&b, line, len);
-	fprintf(stderr, "%s %s\n", sent ? ">>>" : "<<<", b.data);
-	fflush(stderr);
+	if (s->opts->verbose) {
+		fprintf(stderr, "%s %s\n", sent ? ">>>" : "<<<", b.data);
+		fflush(stderr);
+	}
+	log_mail(LOG_DEBUG, "%s %s %s", s->relay, sent ? ">>>" : "<<<",
+	    b.data);
 	buf_free(&b);
 }
 
@@ -658,7 +666,9 @@ session_open(struct session *s)
 	s->so.user = c->auth_user;
 	s->so.mechs = (const char *const *)c->auth_mechanisms;
 	s->so.nmechs = c->nauth_mechanisms;
-	s->so.trace = s->opts->verbose ? trace : NULL;
+	log_mail_debug(c->log_level == CONF_LOG_DEBUG);
+	s->so.trace = s->opts->verbose || log_mail_debugging() ? trace : NULL;
+	s->so.trace_arg = s;
 
 	for (i = 0; i < c->nsmarthosts; i++) {
 		if (session_try(s, &c->smarthosts[i]) == 0)

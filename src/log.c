@@ -15,6 +15,7 @@
 static const char *progname = "postern";
 static bool mail_stderr;
 static bool mail_open;
+static bool mail_debug;
 static void (*atfatal)(void);
 
 static void	vlog(int, const char *, va_list)
@@ -66,17 +67,32 @@ log_mail_open(bool to_stderr)
 }
 
 void
+log_mail_debug(bool on)
+{
+	mail_debug = on;
+}
+
+bool
+log_mail_debugging(void)
+{
+	return mail_debug && mail_open;
+}
+
+void
 log_mail(int priority, const char *fmt, ...)
 {
 	char msg[2048];
 	va_list ap;
 
+	/* LOG_DEBUG: syslog only, and only with log_level debug */
+	if (priority == LOG_DEBUG && (!mail_debug || !mail_open))
+		return;
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	va_end(ap);
 	if (mail_open)
 		syslog(priority, "%s", msg);
-	if (mail_stderr) {
+	if (mail_stderr && priority != LOG_DEBUG) {
 		fprintf(stderr, "%s: %s\n", progname, msg);
 		fflush(stderr);
 	}

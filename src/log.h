@@ -29,6 +29,13 @@ void	bug(const char *) __attribute__((noreturn));
  * Callers pass printable text and never a secret.
  */
 void	log_mail_open(bool to_stderr);
+/*
+ * log_level debug: lines logged at LOG_DEBUG (the SMTP dialogue, with
+ * credentials redacted) go to syslog; otherwise they are dropped. They
+ * never go to stderr, where -v shows the dialogue itself.
+ */
+void	log_mail_debug(bool on);
+bool	log_mail_debugging(void);	/* on, and the log is open */
 void	log_mail(int priority, const char *, ...)
 	    __attribute__((format(printf, 2, 3)));
 

@@ -52,4 +52,32 @@ IN=$T/m expect_rc "enqueue again" 0 $NS $SENDMAIL -C "$T/c" -odq -t -f backup@ex
 $NS $POSTERN -C "$T/c" flush -v > "$T/v.out" 2>&1
 grep -q 'to=<ok@x.org>, relay=.*status=sent' "$T/v.out" && pass "postern flush -v prints the log lines" ||
 	fail "postern flush -v prints the log lines" "$(head -c 300 "$T/v.out")"
+# log_level info (the default) has no dialogue in the log
+grep -q '>>> MAIL FROM' "$T/syslog" && fail "log_level info: no SMTP dialogue in syslog" ||
+	pass "log_level info: no SMTP dialogue in syslog"
 stop_smarthost sh
+
+# log_level debug: the dialogue at mail.debug (<23>), credentials as ***
+PW=Pw-$$-secret-Zq
+start_smarthost sa -- --tls none --auth "u:$PW" --auth-mechs PLAIN
+password "$T/pw" "$PW"
+relay_conf "$T/cd" "smarthost 127.0.0.1:$SH_PORT" "tls none" "alias_file none" \
+    "auth_user u" "auth_password_file $T/pw" "log_level debug"
+IN=$T/m expect_rc "enqueue (log_level debug)" 0 $NS $SENDMAIL -C "$T/cd" -odq -t -f backup@example.org
+DQ=$(basename "$(qlast)")
+: > "$T/syslog"
+$NS $POSTERN -C "$T/cd" flush > "$T/d.out" 2>&1
+sleep 0.3
+has "log_level debug: the dialogue at mail.debug" "^<23>.*127\\.0\\.0\\.1.*>>> MAIL FROM:<backup@example\\.org>"
+has "log_level debug: server replies too" "^<23>.*<<< 250"
+has "log_level debug: AUTH shown redacted" "^<23>.*>>> AUTH PLAIN \\*\\*\\*"
+has "log_level debug: the event lines still at info" "^<22>.*$DQ: to=<ok@x.org>, .*status=sent"
+B64=$(printf '\0u\0%s' "$PW" | base64)
+if grep -Fq -e "$PW" -e "$B64" "$T/syslog" "$T/d.out"; then
+	fail "log_level debug: no password or its base64 in the log"
+else
+	pass "log_level debug: no password or its base64 in the log"
+fi
+[ -s "$T/d.out" ] && fail "log_level debug writes nothing to stderr without -v" "$(head -c 200 "$T/d.out")" ||
+	pass "log_level debug writes nothing to stderr without -v"
+stop_smarthost sa

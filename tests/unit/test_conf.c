@@ -50,6 +50,7 @@ static void	 test_load_files(void);
 static void	 test_sample(void);
 static void	 test_address(void);
 static void	 test_scope(void);
+static void	 test_log_level(void);
 static void	 test_load_local(void);
 static void	 test_load_local_errors(void);
 
@@ -1279,7 +1280,7 @@ test_sample(void)
 	    "auth_mechanisms", "spool_dir", "helo_name", "domain",
 	    "connect_timeout", "command_timeout", "data_timeout",
 	    "queue_lifetime", "alias_file", "admin_address", "local_domains",
-	    "rewrite_sender", "rewrite_scope", "rewrite_from" };
+	    "rewrite_sender", "rewrite_scope", "rewrite_from", "log_level" };
 	struct buf all = BUF_INIT, w = BUF_INIT;
 	const char *top, *pw = tpath("sample-pw");
 	char err[1024], line[512];
@@ -1518,6 +1519,42 @@ test_scope(void)
 }
 
 static void
+test_log_level(void)
+{
+	struct conf c;
+	enum conf_log_level v;
+	char err[256];
+	const char *path = tpath("loglevel");
+
+	T_GROUP("log_level");
+	T_INTEQ(conf_parse_log_level("info", &v, err, sizeof(err)), 0, "info");
+	T_INTEQ(v, CONF_LOG_INFO, "info value");
+	T_INTEQ(conf_parse_log_level("debug", &v, err, sizeof(err)), 0,
+	    "debug");
+	T_INTEQ(v, CONF_LOG_DEBUG, "debug value");
+	T_INTEQ(conf_parse_log_level("DEBUG", &v, err, sizeof(err)), -1,
+	    "DEBUG refused");
+	T_INTEQ(conf_parse_log_level("verbose", &v, err, sizeof(err)), -1,
+	    "verbose refused");
+	put_str(path, "domain example.org\n", 0644);
+	T_INTEQ(conf_load(&c, path, CONF_MUST_EXIST, err, sizeof(err)), 0,
+	    "default loads");
+	T_INTEQ(c.log_level, CONF_LOG_INFO, "default is info");
+	conf_free(&c);
+	put_str(path, "log_level debug\n", 0644);
+	T_INTEQ(conf_load(&c, path, CONF_MUST_EXIST, err, sizeof(err)), 0,
+	    "log_level debug loads");
+	T_INTEQ(c.log_level, CONF_LOG_DEBUG, "log_level debug");
+	conf_free(&c);
+	put_str(path, "log_level loud\n", 0644);
+	T_INTEQ(conf_load(&c, path, CONF_MUST_EXIST, err, sizeof(err)), -1,
+	    "log_level loud refused");
+	T_OK(strstr(err, ":1: bad log level 'loud' in log_level; expected "
+	    "info or debug") != NULL, err);
+	conf_free(&c);
+}
+
+static void
 test_load_local(void)
 {
 	struct conf c;
@@ -1661,6 +1698,7 @@ main(void)
 	test_sample();
 	test_address();
 	test_scope();
+	test_log_level();
 	test_load_local();
 	test_load_local_errors();
 	cleanup();
