@@ -114,6 +114,8 @@ enum conf_rl {
 };
 
 static void	 quote(char *, size_t, const char *, size_t);
+static int	 one_of(const char *, const char *const *, const char *,
+		    char *, size_t);
 static bool	 is_blank(int);
 static bool	 is_digit(int);
 static bool	 is_alpha(int);
@@ -542,21 +544,37 @@ conf_parse_bool(const char *s, bool *out, char *err, size_t errlen)
 int
 conf_parse_tls(const char *s, enum conf_tls *out, char *err, size_t errlen)
 {
-	char q[QUOTE_VALUE];
+	static const char *const names[] = {
+		[CONF_TLS_STARTTLS] = "starttls",
+		[CONF_TLS_SMTPS] = "smtps",
+		[CONF_TLS_NONE] = "none",
+		NULL
+	};
+	int i;
 
-	if (s != NULL && strcmp(s, "starttls") == 0)
-		*out = CONF_TLS_STARTTLS;
-	else if (s != NULL && strcmp(s, "smtps") == 0)
-		*out = CONF_TLS_SMTPS;
-	else if (s != NULL && strcmp(s, "none") == 0)
-		*out = CONF_TLS_NONE;
-	else {
-		quote(q, sizeof(q), s != NULL ? s : "",
-		    s != NULL ? strlen(s) : 0);
-		util_errf(err, errlen, "bad tls mode '%s'", q);
+	if ((i = one_of(s, names, "tls mode", err, errlen)) == -1)
 		return -1;
-	}
+	*out = (enum conf_tls)i;
 	return 0;
+}
+
+/*
+ * The index of s in the NULL-terminated names, or -1 with "bad WHAT 's'"
+ * in err.
+ */
+static int
+one_of(const char *s, const char *const *names, const char *what, char *err,
+    size_t errlen)
+{
+	char q[QUOTE_VALUE];
+	int i;
+
+	for (i = 0; s != NULL && names[i] != NULL; i++)
+		if (strcmp(s, names[i]) == 0)
+			return i;
+	quote(q, sizeof(q), s != NULL ? s : "", s != NULL ? strlen(s) : 0);
+	util_errf(err, errlen, "bad %s '%s'", what, q);
+	return -1;
 }
 
 int
@@ -602,18 +620,16 @@ int
 conf_parse_scope(const char *s, enum conf_scope *out, char *err,
     size_t errlen)
 {
-	char q[QUOTE_VALUE];
+	static const char *const names[] = {
+		[CONF_SCOPE_LOCAL] = "local",
+		[CONF_SCOPE_ALL] = "all",
+		NULL
+	};
+	int i;
 
-	if (s != NULL && strcmp(s, "local") == 0)
-		*out = CONF_SCOPE_LOCAL;
-	else if (s != NULL && strcmp(s, "all") == 0)
-		*out = CONF_SCOPE_ALL;
-	else {
-		quote(q, sizeof(q), s != NULL ? s : "",
-		    s != NULL ? strlen(s) : 0);
-		util_errf(err, errlen, "bad scope '%s'", q);
+	if ((i = one_of(s, names, "scope", err, errlen)) == -1)
 		return -1;
-	}
+	*out = (enum conf_scope)i;
 	return 0;
 }
 
@@ -1279,18 +1295,16 @@ int
 conf_parse_log_level(const char *s, enum conf_log_level *out, char *err,
     size_t errlen)
 {
-	char q[QUOTE_VALUE];
+	static const char *const names[] = {
+		[CONF_LOG_INFO] = "info",
+		[CONF_LOG_DEBUG] = "debug",
+		NULL
+	};
+	int i;
 
-	if (s != NULL && strcmp(s, "info") == 0)
-		*out = CONF_LOG_INFO;
-	else if (s != NULL && strcmp(s, "debug") == 0)
-		*out = CONF_LOG_DEBUG;
-	else {
-		quote(q, sizeof(q), s != NULL ? s : "",
-		    s != NULL ? strlen(s) : 0);
-		util_errf(err, errlen, "bad log level '%s'", q);
+	if ((i = one_of(s, names, "log level", err, errlen)) == -1)
 		return -1;
-	}
+	*out = (enum conf_log_level)i;
 	return 0;
 }
 

@@ -42,17 +42,6 @@ eq() {
 }
 # b64 TEXT: base64 of TEXT, with \x01 and \0 escapes.
 b64() { /usr/bin/python3 -c 'import base64, sys; sys.stdout.write(base64.b64encode(sys.argv[1].encode().decode("unicode_escape").encode("latin-1")).decode())' "$1"; }
-# enqueue CONF SUBJECT: one message, no delivery attempt; sets QID.
-enqueue() {
-	printf 'From: s@example.org\nTo: rcpt@x.org\nSubject: %s\n\nbody of %s\n' \
-	    "$2" "$2" > "$T/msg"
-	if ! $SENDMAIL -odq -C "$1" -t < "$T/msg" 2> "$T/enq.err"; then
-		fail "enqueue $2" "$(cat "$T/enq.err")"
-		QID=none
-		return 1
-	fi
-	QID=$(basename "$(qlast)")
-}
 NF=0
 # flush CONF: one foreground pass with the dialogue, kept in $CAP.
 flush() {

@@ -195,3 +195,18 @@ EOF
 	fi
 	return 1
 }
+
+# enqueue CONF SUBJECT [SENDMAIL-ARGS...]: queues one message from
+# s@example.org to rcpt@x.org with sendmail -odq -t, so no delivery
+# attempt; sets QID (none, with a FAIL line, if sendmail failed).
+enqueue() {
+	_c=$1; _s=$2; shift 2
+	printf 'From: s@example.org\nTo: rcpt@x.org\nSubject: %s\n\nbody of %s\n' \
+	    "$_s" "$_s" > "$T/msg"
+	if ! $SENDMAIL -odq -C "$_c" -t "$@" < "$T/msg" 2> "$T/enq.err"; then
+		fail "enqueue $_s" "$(cat "$T/enq.err")"
+		QID=none
+		return 1
+	fi
+	QID=$(basename "$(qlast)")
+}

@@ -70,17 +70,6 @@ conf() {
 	    "oauth_refresh_token_file $T/rt/refresh" \
 	    "oauth_scope https://mail.example/ offline_access" "$@"
 }
-# enqueue CONF SUBJECT: one message, no delivery attempt; sets QID
-enqueue() {
-	printf 'From: s@example.org\nTo: rcpt@x.org\nSubject: %s\n\nbody of %s\n' \
-	    "$2" "$2" > "$T/msg"
-	if ! $SENDMAIL -odq -C "$1" -t < "$T/msg" 2> "$T/enq.err"; then
-		fail "enqueue $2" "$(cat "$T/enq.err")"
-		QID=none
-		return 1
-	fi
-	QID=$(basename "$(qlast)")
-}
 NF=0
 # flush CONF: one foreground pass with the dialogue, kept in $CAP
 flush() {

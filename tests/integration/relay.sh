@@ -41,17 +41,6 @@ eq() {
 lines() { if [ -f "$1" ]; then wc -l < "$1" | tr -d ' '; else echo 0; fi; }
 b64() { /usr/bin/python3 -c 'import base64, sys; sys.stdout.write(base64.b64encode(sys.argv[1].encode().replace(b"\\0", b"\0")).decode())' "$1"; }
 
-# enqueue CONF SUBJECT: queues one message, no delivery attempt; sets QID.
-enqueue() {
-	printf 'From: s@example.org\nTo: rcpt@x.org\nSubject: %s\n\nbody of %s\n' \
-	    "$2" "$2" > "$T/msg"
-	if ! $SENDMAIL -odq -C "$1" -t < "$T/msg" 2> "$T/enq.err"; then
-		fail "enqueue $2" "$(cat "$T/enq.err")"
-		QID=none
-		return 1
-	fi
-	QID=$(basename "$(qlast)")
-}
 # flush CONF: one foreground pass with the dialogue; FRC its status,
 # $T/flush.err its stderr.
 flush() {

@@ -83,18 +83,6 @@ lines() { if [ -f "$1" ]; then wc -l < "$1"; else echo 0; fi; }
 private_syslog
 [ -n "$NS" ] || skip "syslog capture" "needs root and unshare -m for a private /dev/log; log lines are checked on the -v stderr only"
 
-# enqueue CONF SUBJECT [RCPT...]: one message, no delivery attempt; sets QID.
-enqueue() {
-	_c=$1; _s=$2; shift 2
-	printf 'From: s@example.org\nTo: rcpt@x.org\nSubject: %s\n\nbody of %s\n' \
-	    "$_s" "$_s" > "$T/msg"
-	if ! $SENDMAIL -odq -C "$_c" -t "$@" < "$T/msg" 2> "$T/enq.err"; then
-		fail "enqueue $_s" "$(cat "$T/enq.err")"
-		QID=none
-		return 1
-	fi
-	QID=$(basename "$(qlast)")
-}
 NF=0
 # flush CONF: one foreground pass with the dialogue, kept in $CAP.
 flush() {
