@@ -18,6 +18,8 @@
  *	postern [-C FILE] flush [-v] [QID ...]	deliver now, ignoring back-off
  *	postern [-C FILE] daemon [-v]		deliver as mail arrives and
  *						as retries fall due
+ *	postern [-C FILE] test-auth		connect, authenticate, quit:
+ *						the dialogue, redacted
  *
  * Every change to a message (delete, hold, release, retry) is made while
  * holding the message's flock(), the lock a delivery worker holds for as
@@ -154,6 +156,7 @@ static int	cmd_cleanup(struct spool *, int, char **);
 static int	cmd_check(const char *, int, char **);
 static int	cmd_flush(struct conf *, struct spool *, int, char **);
 static int	cmd_daemon(struct conf *, struct spool *, int, char **);
+static int	cmd_test_auth(const char *, int, char **);
 static void	print_time(FILE *, const char *, time_t);
 static void	print_text(FILE *, const char *, const char *);
 static void	fmt_age(char *, size_t, time_t);
@@ -166,7 +169,8 @@ usage(const char *why)
 	    "show queue-id | delete|hold|release queue-id...|ALL|- | "
 	    "retry [-n] [-v] queue-id...|ALL|- | purge | cleanup | "
 	    "check [--warn-size N] [--crit-size N] [--warn-age T] "
-	    "[--crit-age T] | flush [-v] [queue-id ...] | daemon [-v])", why);
+	    "[--crit-age T] | flush [-v] [queue-id ...] | daemon [-v] | "
+	    "test-auth)", why);
 }
 
 /*
@@ -1048,6 +1052,71 @@ cmd_flush(struct conf *c, struct spool *s, int argc, char **argv)
 	return EX_OK;
 }
 
+/*
+ * Connects, authenticates and quits (deliver_test_auth), as the spool's
+ * owner when run by root, as delivery would: the password file is read
+ * with that user's rights. The queue is not opened, let alone locked.
+ * Exit: 0, 75 try later, 77 AUTH refused, 78 configuration.
+ */
+static int
+cmd_test_auth(const char *config, int argc, char **argv)
+{
+	struct deliver_test_result r;
+	struct conf c;
+	const char *path;
+	char err[1024];
+	size_t n;
+	bool must;
+	int ch, ex;
+
+	optind = 1;
+	while ((ch = getopt(argc, argv, "+:")) != -1)
+		usage("unknown test-auth option");
+	if (optind < argc)
+		fatalx(EX_USAGE, "test-auth: accounts are not configured "
+		    "(without an account, test-auth tests the smarthost "
+		    "settings)");
+	path = conf_path(config, &must);
+	if (conf_load(&c, path, (must ? CONF_MUST_EXIST : 0) |
+	    CONF_SECRETS_LATER, err, sizeof(err)) == -1)
+		fatalx(EX_CONFIG, "%s", err);
+	if (become_owner(c.spool_dir, err, sizeof(err)) == -1)
+		fatalx(EX_NOPERM, "%s", err);
+
+	switch (deliver_test_auth(&c, stdout, &r)) {
+	case DELIVER_TEST_OK:
+		/* "TLSv1.3 with TLS_AES_256_GCM_SHA384": the version */
+		if ((n = strcspn(r.tls, " ")) == 0)
+			snprintf(r.tls, sizeof(r.tls), "plain text (tls none)");
+		else
+			r.tls[n] = '\0';
+		if (r.user[0] != '\0')
+			printf("test-auth: OK: authenticated as %s at %s with %s "
+			    "over %s\n", r.user, r.relay, r.mech, r.tls);
+		else
+			printf("test-auth: OK: connected to %s over %s (no AUTH "
+			    "configured)\n", r.relay, r.tls);
+		ex = EX_OK;
+		break;
+	case DELIVER_TEST_TEMPFAIL:
+		ex = EX_TEMPFAIL;
+		break;
+	case DELIVER_TEST_REFUSED:
+		ex = EX_NOPERM;
+		break;
+	default:
+		ex = EX_CONFIG;
+		break;
+	}
+	if (fflush(stdout) == EOF)
+		fatal(EX_IOERR, "standard output");
+	if (ex != EX_OK)
+		fprintf(stderr, "test-auth: FAILED: %s (%s)\n", r.error,
+		    r.class);
+	conf_free(&c);
+	return ex;
+}
+
 static void
 on_term(int sig)
 {
@@ -1161,6 +1230,11 @@ main(int argc, char **argv)
 	/* check reports every problem in its own format (state UNKNOWN) */
 	if (strcmp(cmd, "check") == 0)
 		return cmd_check(config, argc, argv);
+	/* test-auth needs no spool: only its owner's identity */
+	if (strcmp(cmd, "test-auth") == 0) {
+		changes_spool = false;
+		return cmd_test_auth(config, argc, argv);
+	}
 
 	if (strcmp(cmd, "list") == 0) {
 		have = open_spool(&c, &s, config);

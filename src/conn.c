@@ -87,6 +87,7 @@ struct conn {
 	bool		 tls_broken;	/* failed: no I/O, no close_notify */
 	int		 io_errno;	/* the BIO's last socket errno, or 0 */
 	char		 tls_info[128];	/* "" until the handshake is done */
+	char		 tls_subject[256]; /* the peer certificate's subject */
 };
 
 static int64_t	now_ns(void);
@@ -286,6 +287,12 @@ const char *
 conn_tls_info(const struct conn *c)
 {
 	return c->tls_info[0] != '\0' ? c->tls_info : NULL;
+}
+
+const char *
+conn_tls_subject(const struct conn *c)
+{
+	return c->tls_subject[0] != '\0' ? c->tls_subject : NULL;
 }
 
 /*
@@ -490,6 +497,7 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 {
 	int64_t deadline = deadline_after(timeout_ms);
 	X509_VERIFY_PARAM *param;
+	X509 *cert;
 	BIO *bio;
 	char tmp[256];
 	const char *why;
@@ -595,6 +603,9 @@ conn_tls(struct conn *c, struct ptls *t, const char *host, int timeout_ms,
 	c->tls_broken = false;
 	(void)snprintf(c->tls_info, sizeof(c->tls_info), "%s with %s",
 	    SSL_get_version(c->ssl), SSL_get_cipher_name(c->ssl));
+	if ((cert = SSL_get0_peer_certificate(c->ssl)) != NULL)
+		(void)X509_NAME_oneline(X509_get_subject_name(cert),
+		    c->tls_subject, sizeof(c->tls_subject));
 	return 0;
 }
 

@@ -56,6 +56,8 @@ bool		 conn_readable(struct conn *);
 const char	*conn_peer(const struct conn *);
 /* "TLSv1.3 with TLS_AES_256_GCM_SHA384", or NULL before TLS (borrowed). */
 const char	*conn_tls_info(const struct conn *);
+/* The peer certificate's subject, "/CN=smtp.example.net", or NULL. */
+const char	*conn_tls_subject(const struct conn *);
 
 /* Closes (sending TLS close_notify when TLS is up). NULL-safe. */
 void		 conn_close(struct conn *);

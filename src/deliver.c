@@ -80,6 +80,8 @@
 struct session {
 	const struct conf	*conf;
 	const struct deliver_opts *opts;
+	FILE			*out;		/* -v: where connections and
+						   TLS parameters are shown */
 	struct ptls		*tls;
 	struct conn		*conn;
 	struct smtp_client	 c;
@@ -128,6 +130,16 @@ static void	deliver_message(struct session *, struct spool *,
 		    const char *, int, struct envelope *,
 		    struct deliver_stats *);
 static int	cmp_name(const void *, const void *);
+static void	test_trace(void *, bool, const char *, size_t);
+static void	test_up(struct session *, const struct hostport *,
+		    struct deliver_test_result *);
+
+/* test-auth's view of the dialogue (its trace_arg). */
+struct test_trace {
+	FILE		*out;
+	char		 mech[32];	/* from the last AUTH sent */
+	int		 code;		/* of the last reply; 0: none */
+};
 
 unsigned
 deliver_backoff(unsigned n)
@@ -713,14 +725,14 @@ session_try(struct session *s, const struct hostport *hp)
 	}
 	snprintf(s->relay, sizeof(s->relay), "%s", conn_peer(s->conn));
 	if (s->opts->verbose)
-		fprintf(stderr, "connected to %s\n", s->relay);
+		fprintf(s->out, "connected to %s\n", s->relay);
 	smtp_init(&s->c, &s->so, c->tls == CONF_TLS_SMTPS);
 	if (c->tls == CONF_TLS_SMTPS && conn_tls(s->conn, s->tls, hp->host,
 	    (int)c->connect_timeout * 1000, err, sizeof(err)) == -1)
 		smtp_fail(&s->c, SMTP_FAIL_TLS, "%s", err);
 	else {
 		if (s->opts->verbose && conn_tls_info(s->conn))
-			fprintf(stderr, "TLS: %s\n", conn_tls_info(s->conn));
+			fprintf(s->out, "TLS: %s\n", conn_tls_info(s->conn));
 		pump(s, tmo);
 	}
 	while (s->c.state == SMTP_TLS) {
@@ -737,7 +749,7 @@ session_try(struct session *s, const struct hostport *hp)
 			break;
 		}
 		if (s->opts->verbose && conn_tls_info(s->conn))
-			fprintf(stderr, "TLS: %s\n", conn_tls_info(s->conn));
+			fprintf(s->out, "TLS: %s\n", conn_tls_info(s->conn));
 		smtp_tls_done(&s->c);
 		pump(s, tmo);
 	}
@@ -1059,6 +1071,7 @@ deliver_pass(const struct conf *c, struct spool *sp,
 	memset(&s, 0, sizeof(s));
 	s.conf = c;
 	s.opts = o;
+	s.out = stderr;
 
 	if (o->only != NULL) {
 		/* named messages (the attempt after enqueue): no scan */
@@ -1169,4 +1182,148 @@ deliver_pass(const struct conf *c, struct spool *sp,
 		free(names[i]);
 	free(names);
 	return 0;
+}
+
+/*
+ * test-auth's trace: the dialogue as -v shows it (smtp.c has redacted
+ * the credentials), and what the verdict needs: the mechanism of the
+ * AUTH command and the code of the last reply.
+ */
+static void
+test_trace(void *arg, bool sent, const char *line, size_t len)
+{
+	struct test_trace *t = arg;
+	struct buf b = BUF_INIT;
+	size_t n;
+
+	util_printable(&b, line, len);
+	fprintf(t->out, "%s %s\n", sent ? ">>>" : "<<<", b.data);
+	if (sent && b.len > 5 && strncasecmp(b.data, "AUTH ", 5) == 0) {
+		n = strcspn(b.data + 5, " ");
+		if (n < sizeof(t->mech))
+			snprintf(t->mech, sizeof(t->mech), "%.*s", (int)n,
+			    b.data + 5);
+	} else if (!sent && b.len >= 3 && b.data[0] >= '1' &&
+	    b.data[0] <= '5' && b.data[1] >= '0' && b.data[1] <= '9' &&
+	    b.data[2] >= '0' && b.data[2] <= '9')
+		t->code = (b.data[0] - '0') * 100 + (b.data[1] - '0') * 10 +
+		    (b.data[2] - '0');
+	buf_free(&b);
+}
+
+/* A server took the session as far as delivery would: note it, QUIT. */
+static void
+test_up(struct session *s, const struct hostport *hp,
+    struct deliver_test_result *r)
+{
+	const struct conf *c = s->conf;
+	const struct test_trace *t = s->so.trace_arg;
+	const char *info = conn_tls_info(s->conn);
+	const char *subject = conn_tls_subject(s->conn);
+
+	snprintf(r->relay, sizeof(r->relay), "%s", s->relay);
+	if (info != NULL)
+		snprintf(r->tls, sizeof(r->tls), "%s", info);
+	if (c->tls == CONF_TLS_NONE)
+		fprintf(s->out, "TLS: none (tls none)\n");
+	else if (c->tls_verify)
+		fprintf(s->out, "certificate: %s: chain verified (%s), name "
+		    "matches %s\n", subject != NULL ? subject : "?",
+		    c->tls_ca_file != NULL ? c->tls_ca_file :
+		    "the system store", hp->host);
+	else
+		fprintf(s->out, "certificate: %s: NOT verified (tls_verify "
+		    "no)\n", subject != NULL ? subject : "?");
+	if (c->auth_user != NULL) {
+		snprintf(r->user, sizeof(r->user), "%s", c->auth_user);
+		snprintf(r->mech, sizeof(r->mech), "%s", t->mech);
+		fprintf(s->out, "authenticated as %s with %s (the server "
+		    "offers: %s)\n", r->user, r->mech, s->c.ext.auth);
+	}
+	session_close(s);	/* QUIT */
+}
+
+enum deliver_test
+deliver_test_auth(const struct conf *c, FILE *out,
+    struct deliver_test_result *r)
+{
+	static const struct deliver_opts o = { .verbose = true };
+	struct session s;
+	struct test_trace t;
+	enum deliver_test rv = DELIVER_TEST_CONFIG;
+	char err[600];
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	memset(&s, 0, sizeof(s));
+	memset(&t, 0, sizeof(t));
+	s.conf = c;
+	s.opts = &o;
+	s.out = out;
+	t.out = out;
+	r->class = "config";
+
+	if (c->nsmarthosts == 0) {
+		snprintf(r->error, sizeof(r->error), "no smarthost configured");
+		return DELIVER_TEST_CONFIG;
+	}
+	if (get_secrets(&s, err, sizeof(err)) == -1) {
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		goto done;
+	}
+	if (c->tls != CONF_TLS_NONE && (s.tls = ptls_new(c->tls_verify,
+	    c->tls_ca_file, err, sizeof(err))) == NULL) {
+		snprintf(r->error, sizeof(r->error), "%s", err);
+		goto done;
+	}
+	s.so.helo = c->helo_name != NULL ? c->helo_name : util_fqdn();
+	s.so.tls = c->tls;
+	s.so.user = c->auth_user;
+	s.so.mechs = (const char *const *)c->auth_mechanisms;
+	s.so.nmechs = c->nauth_mechanisms;
+	s.so.trace = test_trace;
+	s.so.trace_arg = &t;
+
+	/* the failover of session_open(), each failure shown */
+	for (i = 0; i < c->nsmarthosts; i++) {
+		t.code = 0;
+		t.mech[0] = '\0';
+		if (session_try(&s, &c->smarthosts[i]) == 0) {
+			test_up(&s, &c->smarthosts[i], r);
+			rv = DELIVER_TEST_OK;
+			goto done;
+		}
+		if (s.fail == SMTP_FAIL_AUTH && s.token_refused &&
+		    fresh_token(&s) == 0) {
+			fprintf(out, "failed: %s (%s)\n", s.error,
+			    smtp_fail_names[s.fail]);
+			fprintf(out, "the access token was refused; trying "
+			    "once more with a fresh one\n");
+			t.code = 0;
+			t.mech[0] = '\0';
+			if (session_try(&s, &c->smarthosts[i]) == 0) {
+				test_up(&s, &c->smarthosts[i], r);
+				rv = DELIVER_TEST_OK;
+				goto done;
+			}
+		}
+		/* the account is the same everywhere: no failover for AUTH */
+		if (s.fail == SMTP_FAIL_AUTH || i + 1 == c->nsmarthosts)
+			break;
+		/* the verdict names the last failure; this one gives way */
+		fprintf(out, "failed: %s (%s); trying the next smarthost\n",
+		    s.error, smtp_fail_names[s.fail]);
+	}
+	snprintf(r->relay, sizeof(r->relay), "%s", s.relay);
+	snprintf(r->error, sizeof(r->error), "%s", s.error);
+	r->class = smtp_fail_names[s.fail];
+	/* a 4xx is the server's passing trouble; anything else, ours */
+	rv = s.fail == SMTP_FAIL_AUTH && !(t.code >= 400 && t.code < 500) ?
+	    DELIVER_TEST_REFUSED : DELIVER_TEST_TEMPFAIL;
+done:
+	fflush(out);
+	free_secret(&s.pass);
+	free_secret(&s.token);
+	ptls_free(s.tls);
+	return rv;
 }

@@ -14,6 +14,7 @@
 #include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 struct conf;
@@ -48,5 +49,34 @@ unsigned	deliver_backoff(unsigned n);
  */
 int	deliver_pass(const struct conf *, struct spool *,
 	    const struct deliver_opts *, struct deliver_stats *);
+
+/* What postern test-auth found (deliver_test_auth). */
+enum deliver_test {
+	DELIVER_TEST_OK,
+	DELIVER_TEST_TEMPFAIL,	/* connection, greeting, TLS, a 4xx: later */
+	DELIVER_TEST_REFUSED,	/* AUTH refused (5xx) or impossible */
+	DELIVER_TEST_CONFIG,	/* no smarthost, no secret, no TLS context */
+};
+
+struct deliver_test_result {
+	char		 relay[320];	/* "host[addr]:port" that answered */
+	char		 user[256];	/* auth_user; "" without AUTH */
+	char		 mech[32];	/* the AUTH mechanism used */
+	char		 tls[128];	/* "TLSv1.3 with ..."; "" without */
+	const char	*class;		/* of the failure: smtp_fail_names[],
+					   or "config" */
+	char		 error[600];	/* the failure, printable, no secret */
+};
+
+/*
+ * postern test-auth: connects to the smarthosts in failover order until
+ * one takes the session as far as delivery would (EHLO, TLS, EHLO, AUTH
+ * with the configured secrets), then sends QUIT. The dialogue, with
+ * credentials shown as ***, the TLS parameters and each host's failure
+ * go to out. Touches no queue file and records nothing in the spool
+ * (the OAuth 2.0 token cache aside). r says what happened.
+ */
+enum deliver_test deliver_test_auth(const struct conf *, FILE *out,
+	    struct deliver_test_result *r);
 
 #endif
