@@ -972,7 +972,12 @@ cmd_check(const char *config, int argc, char **argv)
 	if (damaged > 0 && state < CHECK_WARNING)
 		state = CHECK_WARNING;
 	errored = st.class[0] != '\0' && strcmp(st.class, "none") != 0;
-	if (errored) {
+	/*
+	 * The status file keeps the last failure until a pass gets through,
+	 * and a queue with nothing to send makes no pass: with no message
+	 * waiting, the failure is reported but raises no alert.
+	 */
+	if (errored && n > held) {
 		if (strcmp(st.class, "AUTH") == 0 ||
 		    strcmp(st.class, "TLS") == 0)
 			state = CHECK_CRITICAL;

@@ -532,6 +532,12 @@ check "check: the worst state wins (size CRITICAL, error WARNING)" '[ "$RC" -eq 
 # real failures, recorded by a flush
 resetq
 mkconf "$(free_port)"
+# a failure with nothing waiting: no pass will clear it, so no alert
+status AUTH "some AUTH failure"
+run $PT check
+WHY="exit $RC: $(cat "$T/out")"
+check "check: an old AUTH failure with an empty queue: OK, error still shown" \
+    '[ "$RC" -eq 0 ] && grep -q "^POSTERN OK - 0 messages, oldest 0s, last error: AUTH: some AUTH failure " "$T/out"'
 send kc -f s@x.org kc@x.org
 run $PT flush
 run $PT check
