@@ -670,18 +670,7 @@ int
 addr_parse_list(const char *s, size_t len, struct addrlist *out, char *err,
     size_t errlen)
 {
-	struct parser p;
-
-	memset(&p, 0, sizeof(p));
-	p.s = s;
-	p.len = len;
-	p.eol_ok = true;
-	p.out = out;
-	p.err = err;
-	p.errlen = errlen;
-	if (err != NULL && errlen > 0)
-		err[0] = '\0';
-	return parse_list(&p);
+	return addr_parse_list_ends(s, len, out, NULL, err, errlen);
 }
 
 int

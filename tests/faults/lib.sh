@@ -27,23 +27,6 @@ check() {
 	if eval "$2"; then pass "$1"; else fail "$1" "${3:-}"; fi
 }
 
-# ms: the time in milliseconds.
-ms() { date +%s%3N; }
-
-# wait_until SECONDS EXPR: polls EXPR (eval'ed) every 0.05 s, at most
-# SECONDS long; its last status.
-wait_until() {
-	_n=$(($1 * 20))
-	while [ $_n -gt 0 ]; do
-		eval "$2" && return 0
-		sleep 0.05; _n=$((_n - 1))
-	done
-	eval "$2"
-}
-
-# alive PID: the process exists and is not a zombie.
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
-
 # ids NAME...: the Message-ID of every message the smarthosts NAME...
 # stored, one line each (from the header section only, CR removed).
 ids() {

@@ -48,15 +48,6 @@ nstate() { ls "$T/spool/state" 2>/dev/null | wc -l; }
 sv() { sed -n "s/^$2 //p" "$T/spool/state/$1" 2>/dev/null; }
 msgids() { cat "$T/$1"/*.eml 2>/dev/null | tr -d '\r' | grep -acx "Message-ID: <$2@admin.test>"; }
 mq() { timeout 30 $MAILQ -C "$C" > "$T/mq" 2>&1; }
-wait_until() {
-	_n=$(($1 * 10))
-	while [ $_n -gt 0 ]; do
-		eval "$2" && return 0
-		sleep 0.1; _n=$((_n - 1))
-	done
-	eval "$2"
-}
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 stop_pid() {
 	kill -TERM "$1" 2>/dev/null
 	wait_until 5 "! alive $1"

@@ -37,15 +37,6 @@ check() {
 	if eval "$2"; then pass "$1"; else fail "$1" "$WHY"; fi
 	WHY=""
 }
-# wait_until SECONDS EXPR: polls EXPR every 0.2 s, at most SECONDS long.
-wait_until() {
-	_wu=$(($1 * 5))
-	while [ $_wu -gt 0 ]; do
-		eval "$2" && return 0
-		sleep 0.2; _wu=$((_wu - 1))
-	done
-	eval "$2"
-}
 installed() { dpkg-query -W -f='${Status}' "$1" 2>/dev/null | grep -q 'ok installed'; }
 
 # need_pkgs PKG...: 0 if all are installed, installing the missing ones

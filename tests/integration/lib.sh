@@ -210,3 +210,20 @@ enqueue() {
 	fi
 	QID=$(basename "$(qlast)")
 }
+
+# ms: the time in milliseconds.
+ms() { date +%s%3N; }
+
+# wait_until SECONDS EXPR: polls the shell expression EXPR (eval'ed each
+# time) every 0.05 s, at most SECONDS long; its last status.
+wait_until() {
+	_wu=$(($1 * 20))
+	while [ $_wu -gt 0 ]; do
+		eval "$2" && return 0
+		sleep 0.05; _wu=$((_wu - 1))
+	done
+	eval "$2"
+}
+
+# alive PID: the process exists and is not a zombie.
+alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }

@@ -53,20 +53,6 @@ rcpts() { cat "$T/$1"/*.env 2>/dev/null | grep -cx "RCPT TO:<$2>"; }
 msgids() { cat "$T/$1"/*.eml 2>/dev/null | tr -d '\r' | grep -acx "Message-ID: <$2@queue.test>"; }
 # events NAME WORD: how many events WORD smarthost NAME logged.
 events() { awk -v w="$2" '$3 == w' "$T/$1/events.log" 2>/dev/null | wc -l; }
-# ms: the time in milliseconds.
-ms() { date +%s%3N; }
-# wait_until SECONDS EXPR: polls the shell expression EXPR (eval'ed each
-# time) every 0.1 s, at most SECONDS long; its last status.
-wait_until() {
-	_n=$(($1 * 10))
-	while [ $_n -gt 0 ]; do
-		eval "$2" && return 0
-		sleep 0.1; _n=$((_n - 1))
-	done
-	eval "$2"
-}
-# alive PID: the process exists and is not a zombie.
-alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
 # stop_pid PID [SECONDS]: SIGTERM, then SIGKILL if it has not ended in
 # SECONDS (default 5); sets STOP_RC to its exit status, STOP_MS to the time
 # it took; returns 1 if it had to be killed.
