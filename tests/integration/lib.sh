@@ -227,3 +227,12 @@ wait_until() {
 
 # alive PID: the process exists and is not a zombie.
 alive() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2>/dev/null; }
+
+# user_can_run USER: USER may execute $SENDMAIL and $POSTERN. Not so when
+# a directory above the build is closed to others (a clone made under
+# "mktemp -d", mode 0700); tests of an unprivileged caller then skip.
+user_can_run() {
+	runuser -u "$1" -- test -x "$SENDMAIL" 2>/dev/null &&
+	    runuser -u "$1" -- test -x "$POSTERN" 2>/dev/null
+}
+UNREACHABLE="the build is in a directory the test user cannot enter (a parent is not searchable by others, as a clone under mktemp -d is); clone to a world-searchable path to run it"

@@ -614,12 +614,16 @@ reset
 # in the privileged install (privinstall.sh); otherwise the attempt runs
 # as the caller, with the caller's environment, so nothing is to prove.
 
-if [ $ROOT = no ]; then
-	skip "hostile environment of an unprivileged caller" "needs root to create the test user"
-else
-	U=postern-sec
+U=postern-sec
+if [ $ROOT = yes ]; then
 	id "$U" >/dev/null 2>&1 || useradd -M -d /nonexistent -s /bin/sh "$U" ||
 		{ fail "create the test user $U"; exit 1; }
+fi
+if [ $ROOT = no ]; then
+	skip "hostile environment of an unprivileged caller" "needs root to create the test user"
+elif ! user_can_run "$U"; then
+	skip "hostile environment of an unprivileged caller" "$UNREACHABLE"
+else
 	H=$T/sec
 	mkdir -p "$H/tmp" "$H/home"
 	chown "$U" "$H" "$H/tmp" "$H/home"
