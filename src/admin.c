@@ -148,7 +148,8 @@ static bool	change_one(struct spool *, enum change_op, const char *, bool,
 static void	change_all(struct spool *, enum change_op, char **, size_t,
 		    bool, struct tally *);
 static int	change_exit(const struct tally *);
-static int	cmd_list(struct spool *, bool, int, char **);
+static int	cmd_list(const struct conf *, struct spool *, bool, int,
+		    char **);
 static int	cmd_show(struct spool *, int, char **);
 static int	cmd_change(struct conf *, struct spool *, enum change_op, int,
 		    char **);
@@ -535,10 +536,11 @@ change_exit(const struct tally *t)
 }
 
 static int
-cmd_list(struct spool *s, bool have_spool, int argc, char **argv)
+cmd_list(const struct conf *c, struct spool *s, bool have_spool, int argc,
+    char **argv)
 {
 	struct qentry *v = NULL;
-	struct qstatus st;
+	struct qstatuses sts;
 	size_t n = 0;
 	bool json = false;
 
@@ -549,14 +551,16 @@ cmd_list(struct spool *s, bool have_spool, int argc, char **argv)
 	if (have_spool) {
 		if (queue_scan(s, &v, &n) == -1)
 			fatal(EX_TEMPFAIL, "cannot read the queue");
-		queue_status_read(s, &st);
+		queue_statuses_read(s, c, &sts);
 	}
 	if (json) {
-		if (queue_print_json(stdout, v, n, have_spool ? &st : NULL) ==
+		if (queue_print_json(stdout, v, n, have_spool ? &sts : NULL) ==
 		    -1)
 			fatal(EX_IOERR, "standard output");
 	} else
-		queue_print(stdout, v, n, have_spool ? &st : NULL);
+		queue_print(stdout, v, n, have_spool ? &sts : NULL);
+	if (have_spool)
+		queue_statuses_free(&sts);
 	queue_entries_free(v, n);
 	return EX_OK;
 }
@@ -616,10 +620,12 @@ cmd_show(struct spool *s, int argc, char **argv)
 		fatal(EX_TEMPFAIL, "%s", qid);
 	if (queue_read(s, qid, fd, &e, err, sizeof(err)) == -1)
 		fatalx(EX_DATAERR, "%s: damaged queue file: %s", qid, err);
-	queue_status_read(s, &st);
+	queue_status_read(s, e.account, &st);
 
 	printf("%-14s%s\n", "queue id:", qid);
 	print_text(stdout, "sender:", e.sender[0] != '\0' ? e.sender : "<>");
+	printf("%-14s%s\n", "account:", e.account != NULL ? e.account :
+	    "default");
 	print_time(stdout, "arrival:", e.arrival);
 	printf("%-14s%lld\n", "size:", (long long)e.size);
 	if (e.hold_since != 0)
@@ -759,11 +765,16 @@ cmd_change(struct conf *c, struct spool *s, enum change_op op, int argc,
 		break;
 	case CHANGE_RETRY:
 		if (t.nretry > 0) {
-			/* and the smarthost's own back-off */
-			queue_status_read(s, &st);
-			if (st.failures > 0) {
-				st.failures = 0;
-				queue_status_write(s, &st);
+			/* and the smarthosts' own back-off */
+			for (i = 0; i <= c->naccounts; i++) {
+				const char *a = i == 0 ? NULL :
+				    c->accounts[i - 1].account;
+
+				queue_status_read(s, a, &st);
+				if (st.failures > 0) {
+					st.failures = 0;
+					queue_status_write(s, a, &st);
+				}
 			}
 		}
 		printf("cleared the back-off of %zu message%s", t.nretry,
@@ -840,6 +851,54 @@ fmt_age(char *out, size_t len, time_t t)
 		snprintf(out, len, "%lldd", (long long)t / 86400);
 }
 
+/* A class of failure that needs a person: a certificate, a password. */
+static bool
+check_grave(const struct qstatus *st)
+{
+	return strcmp(st->class, "AUTH") == 0 || strcmp(st->class, "TLS") == 0;
+}
+
+/*
+ * The account failure check reports, into *st (zero if none): one with
+ * messages of its account waiting (not on hold) first, then the gravest,
+ * then the first account (the default). *account: its name, NULL for
+ * the default account.
+ */
+static void
+check_status(const struct qstatuses *sts, const struct qentry *v, size_t n,
+    struct qstatus *st, const char **account, bool *waiting)
+{
+	const struct qstatus *best = NULL, *cur;
+	const char *name;
+	size_t i, k;
+	bool w, bestw = false;
+
+	for (k = 0; k < sts->n; k++) {
+		cur = &sts->v[k];
+		if (cur->class[0] == '\0' || strcmp(cur->class, "none") == 0)
+			continue;
+		name = sts->names[k];
+		w = false;
+		for (i = 0; i < n && !w; i++) {
+			if (v[i].damaged != NULL || v[i].env.hold_since != 0)
+				continue;
+			w = name == NULL ? v[i].env.account == NULL ||
+			    queue_statuses_find(sts, v[i].env.account) ==
+			    NULL : v[i].env.account != NULL &&
+			    strcmp(v[i].env.account, name) == 0;
+		}
+		if (best == NULL || (w && !bestw) || (w == bestw &&
+		    check_grave(cur) && !check_grave(best))) {
+			best = cur;
+			bestw = w;
+			*account = name;
+		}
+	}
+	if (best != NULL)
+		*st = *best;
+	*waiting = bestw;
+}
+
 /*
  * A Nagios/Icinga plugin (Nagios plugin guidelines): one line on standard
  * output, "POSTERN STATE - text | perfdata", and the state as the exit
@@ -868,9 +927,12 @@ cmd_check(const char *config, int argc, char **argv)
 	struct conf c;
 	struct spool s;
 	struct qentry *v = NULL;
+	struct qstatuses sts;
 	struct qstatus st;
 	struct buf text = BUF_INIT;
 	unsigned long warn_size = 100, crit_size = 1000, val;
+	const char *account = NULL;
+	bool waiting = false;
 	unsigned warn_age = 3600, crit_age = 86400, secs;
 	enum check_state state = CHECK_OK, sz = CHECK_OK, ag = CHECK_OK;
 	char err[1024], age[32], lim[32], *end;
@@ -880,6 +942,7 @@ cmd_check(const char *config, int argc, char **argv)
 	int ch, opened;
 
 	memset(&st, 0, sizeof(st));
+	memset(&sts, 0, sizeof(sts));
 	memset(&s, 0, sizeof(s));
 	s.dirfd = s.tmpfd = s.queuefd = s.statefd = -1;
 	optind = 1;
@@ -947,7 +1010,9 @@ cmd_check(const char *config, int argc, char **argv)
 			conf_free(&c);
 			return CHECK_UNKNOWN;
 		}
-		queue_status_read(&s, &st);
+		queue_statuses_read(&s, &c, &sts);
+		check_status(&sts, v, n, &st, &account, &waiting);
+		queue_statuses_free(&sts);
 	}
 	for (i = 0; i < n; i++) {
 		if (v[i].damaged != NULL)
@@ -977,9 +1042,8 @@ cmd_check(const char *config, int argc, char **argv)
 	 * and a queue with nothing to send makes no pass: with no message
 	 * waiting, the failure is reported but raises no alert.
 	 */
-	if (errored && n > held) {
-		if (strcmp(st.class, "AUTH") == 0 ||
-		    strcmp(st.class, "TLS") == 0)
+	if (errored && waiting) {
+		if (check_grave(&st))
 			state = CHECK_CRITICAL;
 		else if (state < CHECK_WARNING)
 			state = CHECK_WARNING;
@@ -1007,6 +1071,8 @@ cmd_check(const char *config, int argc, char **argv)
 	if (errored) {
 		size_t start = text.len, k;
 
+		if (account != NULL)
+			buf_printf(&text, "account %s: ", account);
 		buf_printf(&text, "%s: ", st.class);
 		util_printable(&text, st.error, strnlen(st.error, 200));
 		/* "|" starts the performance data */
@@ -1068,7 +1134,8 @@ cmd_test_auth(const char *config, int argc, char **argv)
 {
 	struct deliver_test_result r;
 	struct conf c;
-	const char *path;
+	const struct conf *a;
+	const char *path, *name = NULL;
 	char err[1024];
 	size_t n;
 	bool must;
@@ -1078,17 +1145,24 @@ cmd_test_auth(const char *config, int argc, char **argv)
 	while ((ch = getopt(argc, argv, "+:")) != -1)
 		usage("unknown test-auth option");
 	if (optind < argc)
-		fatalx(EX_USAGE, "test-auth: accounts are not configured "
-		    "(without an account, test-auth tests the smarthost "
-		    "settings)");
+		name = argv[optind++];
+	if (optind < argc)
+		usage("test-auth takes one account at most");
 	path = conf_path(config, &must);
 	if (conf_load(&c, path, (must ? CONF_MUST_EXIST : 0) |
 	    CONF_SECRETS_LATER, err, sizeof(err)) == -1)
 		fatalx(EX_CONFIG, "%s", err);
+	if ((a = conf_account(&c, name)) == NULL) {
+		struct buf q = BUF_INIT;
+
+		util_printable(&q, name, strnlen(name, 64));
+		fatalx(EX_USAGE, "test-auth: no account '%s' in %s", q.data,
+		    path);
+	}
 	if (become_owner(c.spool_dir, err, sizeof(err)) == -1)
 		fatalx(EX_NOPERM, "%s", err);
 
-	switch (deliver_test_auth(&c, stdout, &r)) {
+	switch (deliver_test_auth(a, stdout, &r)) {
 	case DELIVER_TEST_OK:
 		/* "TLSv1.3 with TLS_AES_256_GCM_SHA384": the version */
 		if ((n = strcspn(r.tls, " ")) == 0)
@@ -1243,7 +1317,7 @@ main(int argc, char **argv)
 
 	if (strcmp(cmd, "list") == 0) {
 		have = open_spool(&c, &s, config);
-		rv = cmd_list(&s, have, argc, argv);
+		rv = cmd_list(&c, &s, have, argc, argv);
 		if (!have) {
 			conf_free(&c);
 			return fflush(stdout) == EOF ? EX_IOERR : rv;

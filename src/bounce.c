@@ -114,6 +114,9 @@ bounce_queue(const struct conf *c, struct spool *sp, const char *qid,
 	memset(&b, 0, sizeof(b));
 	b.arrival = time(NULL);
 	b.sender = xstrdup("");
+	/* through the smarthost that knows the sender */
+	if (c->account != NULL)
+		b.account = xstrdup(c->account);
 	envelope_add_rcpt(&b, e->sender);
 	if (spool_create(sp, &f, &b) == -1) {
 		saved = errno;

@@ -52,6 +52,9 @@
 #define CONF_LINEMAX	4096	/* bytes in a line, without its end */
 #define CONF_MAXHOSTS	32	/* smarthosts in the failover list */
 #define CONF_MAXDOMAINS	64	/* entries in local_domains */
+#define CONF_MAXACCOUNTS 100	/* named accounts */
+#define CONF_MAXSENDERS	1024	/* senders patterns of one account */
+#define ACCOUNT_NAMEMAX	64
 #define CONF_ADDRMAX	320	/* an address: 64 local part, @, 255 domain */
 #define CONF_MSGMAX	512	/* a message before "FILE:LINE: " */
 #define QUOTE_VALUE	48	/* bytes of a value quoted in a message */
@@ -102,7 +105,30 @@ enum conf_keyidx {
 	K_REWRITE_SCOPE,
 	K_REWRITE_FROM,
 	K_LOG_LEVEL,
+	K_SENDERS,
 	K_NKEYS
+};
+
+/*
+ * The keys an "account NAME" section may set; every other key is global
+ * and belongs before the first account line. senders is the only key
+ * that belongs in a section only.
+ */
+static const enum conf_keyidx account_keys[] = {
+	K_SMARTHOST, K_TLS, K_TLS_VERIFY, K_TLS_CA_FILE, K_AUTH_USER,
+	K_AUTH_PASSWORD_FILE, K_AUTH_PASSWORD_COMMAND, K_AUTH_TOKEN_COMMAND,
+	K_OAUTH_TOKEN_URL, K_OAUTH_CLIENT_ID, K_OAUTH_CLIENT_SECRET_FILE,
+	K_OAUTH_REFRESH_TOKEN_FILE, K_OAUTH_SCOPE, K_AUTH_MECHANISMS,
+	K_REWRITE_SENDER, K_REWRITE_SCOPE, K_REWRITE_FROM, K_SENDERS,
+};
+
+/* Where parse_line puts what it reads. */
+struct parse {
+	struct conf	*top;
+	struct conf	*cur;		/* top, or the account being read */
+	unsigned long	*seen;		/* cur's: the line each key was on */
+	unsigned long	(*aseen)[K_NKEYS]; /* per named account */
+	unsigned long	*aline;		/* per named account: its line */
 };
 
 enum conf_rl {
@@ -160,16 +186,26 @@ static int	 set_domains(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_scope(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	 set_senders(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
 static int	 set_log_level(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static void	 store_string(struct conf *, const struct conf_key *,
 		    const char *);
 static enum conf_rl read_line(FILE *, struct buf *);
-static int	 parse_line(struct conf *, char *, size_t, unsigned long,
-		    unsigned long *, char *, size_t);
+static int	 parse_line(struct parse *, char *, size_t, unsigned long,
+		    char *, size_t);
 static int	 check_across(const struct conf *, const unsigned long *,
 		    unsigned long *, char *, size_t);
-static void	 apply_defaults(struct conf *, const unsigned long *);
+static void	 apply_defaults(struct conf *, const unsigned long *, bool);
+static bool	 per_account(size_t);
+static int	 start_account(struct parse *, const char *, unsigned long,
+		    char *, size_t);
+static int	 check_senders(const struct parse *, size_t, char *, size_t);
+static int	 check_accounts(struct parse *, unsigned long *, char *,
+		    size_t);
+static void	 inherit_globals(struct conf *, const struct conf *);
+static char	*lower_domain(const char *);
 
 #define FIELD(c, k, type)	((type *)(void *)((char *)(c) + (k)->off))
 #define COUNT(c, k)		((size_t *)(void *)((char *)(c) + (k)->noff))
@@ -243,6 +279,8 @@ static const struct conf_key keys[K_NKEYS] = {
 				  CONF_OFF(rewrite_from), 0, false },
 	[K_LOG_LEVEL] =		{ "log_level", set_log_level, "info",
 				  CONF_OFF(log_level), 0, false },
+	[K_SENDERS] =		{ "senders", set_senders, NULL,
+				  CONF_OFF(senders), CONF_OFF(nsenders), true },
 };
 
 /*
@@ -290,6 +328,7 @@ conf_load(struct conf *c, const char *path, int flags, char *err,
     size_t errlen)
 {
 	struct conf n;
+	struct parse p;
 	struct buf line = BUF_INIT;
 	struct stat st;
 	unsigned long seen[K_NKEYS];
@@ -297,11 +336,15 @@ conf_load(struct conf *c, const char *path, int flags, char *err,
 	char qpath[QUOTE_PATH], msg[CONF_MSGMAX];
 	FILE *fp = NULL;
 	enum conf_rl r;
+	size_t i;
 	int fd = -1, rc = -1;
 
 	memset(&n, 0, sizeof(n));
 	memset(c, 0, sizeof(*c));
 	memset(seen, 0, sizeof(seen));
+	memset(&p, 0, sizeof(p));
+	p.top = p.cur = &n;
+	p.seen = seen;
 	n.secrets_later = (flags & CONF_SECRETS_LATER) != 0;
 	util_errf(err, errlen, "%s", "");
 	if (path == NULL) {
@@ -314,7 +357,7 @@ conf_load(struct conf *c, const char *path, int flags, char *err,
 	/* O_NONBLOCK: a FIFO must not hang open(); it is refused below. */
 	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) == -1) {
 		if (errno == ENOENT && !(flags & CONF_MUST_EXIST)) {
-			apply_defaults(&n, seen);
+			apply_defaults(&n, seen, false);
 			rc = 0;
 			goto out;
 		}
@@ -357,21 +400,28 @@ conf_load(struct conf *c, const char *path, int flags, char *err,
 		case RL_EOF:
 			break;
 		}
-		if (parse_line(&n, line.data, line.len, lineno, seen, msg,
+		if (parse_line(&p, line.data, line.len, lineno, msg,
 		    sizeof(msg)) == -1) {
 			util_errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
 			goto out;
 		}
 	}
-	if (check_across(&n, seen, &lineno, msg, sizeof(msg)) == -1) {
+	if (check_across(&n, seen, &lineno, msg, sizeof(msg)) == -1 ||
+	    check_accounts(&p, &lineno, msg, sizeof(msg)) == -1) {
 		util_errf(err, errlen, "%s:%lu: %s", qpath, lineno, msg);
 		goto out;
 	}
-	apply_defaults(&n, seen);
+	apply_defaults(&n, seen, false);
 	n.path = xstrdup(path);
+	for (i = 0; i < n.naccounts; i++) {
+		apply_defaults(&n.accounts[i], p.aseen[i], true);
+		inherit_globals(&n.accounts[i], &n);
+	}
 	rc = 0;
 
  out:
+	free(p.aseen);
+	free(p.aline);
 	buf_free(&line);
 	if (fp != NULL)
 		fclose(fp);
@@ -391,6 +441,13 @@ conf_free(struct conf *c)
 
 	if (c == NULL)
 		return;
+	for (i = 0; i < c->naccounts; i++)
+		conf_free(&c->accounts[i]);
+	free(c->accounts);
+	free(c->account);
+	for (i = 0; i < c->nsenders; i++)
+		free(c->senders[i]);
+	free(c->senders);
 	free(c->path);
 	for (i = 0; i < c->nsmarthosts; i++)
 		free(c->smarthosts[i].host);
@@ -434,6 +491,130 @@ conf_port(const struct conf *c, const struct hostport *hp)
 		break;
 	}
 	return 587;
+}
+
+const struct conf *
+conf_route(const struct conf *top, const char *sender)
+{
+	const struct conf *a;
+	const char *at;
+	size_t i, j;
+
+	if (sender == NULL || sender[0] == '\0' || top->naccounts == 0)
+		return top;
+	for (i = 0; i < top->naccounts; i++) {
+		a = &top->accounts[i];
+		for (j = 0; j < a->nsenders; j++)
+			if (a->senders[j][0] != '*' &&
+			    strcasecmp(a->senders[j], sender) == 0)
+				return a;
+	}
+	/* the last "@": a quoted local part may hold one */
+	if ((at = strrchr(sender, '@')) == NULL)
+		return top;
+	for (i = 0; i < top->naccounts; i++) {
+		a = &top->accounts[i];
+		for (j = 0; j < a->nsenders; j++)
+			if (a->senders[j][0] == '*' &&
+			    strcasecmp(a->senders[j] + 2, at + 1) == 0)
+				return a;
+	}
+	return top;
+}
+
+const struct conf *
+conf_account(const struct conf *top, const char *name)
+{
+	size_t i;
+
+	if (name == NULL || name[0] == '\0' || strcmp(name, "default") == 0)
+		return top;
+	for (i = 0; i < top->naccounts; i++)
+		if (strcmp(top->accounts[i].account, name) == 0)
+			return &top->accounts[i];
+	return NULL;
+}
+
+const char *
+conf_account_name(const struct conf *c)
+{
+	return c->account != NULL ? c->account : "default";
+}
+
+int
+conf_parse_account_name(const char *s, char *err, size_t errlen)
+{
+	char q[QUOTE_VALUE];
+	size_t i, len = strlen(s);
+
+	quote(q, sizeof(q), s, len);
+	if (len == 0 || len > ACCOUNT_NAMEMAX) {
+		util_errf(err, errlen, "account name '%s' is not 1 to %d "
+		    "bytes long", q, ACCOUNT_NAMEMAX);
+		return -1;
+	}
+	for (i = 0; i < len; i++) {
+		if (is_alpha((unsigned char)s[i]) ||
+		    is_digit((unsigned char)s[i]) ||
+		    (i > 0 && strchr("._-", s[i]) != NULL))
+			continue;
+		util_errf(err, errlen, "bad account name '%s': letters, "
+		    "digits, '.', '_' and '-', starting with a letter or "
+		    "digit", q);
+		return -1;
+	}
+	if (strcmp(s, "default") == 0) {
+		util_errf(err, errlen, "account name 'default' is taken: it "
+		    "names the keys before the first 'account' line");
+		return -1;
+	}
+	return 0;
+}
+
+/* A copy of addr with the part after its last "@" in lower case. */
+static char *
+lower_domain(const char *addr)
+{
+	char *out = xstrdup(addr), *p;
+
+	if ((p = strrchr(out, '@')) == NULL)
+		return out;
+	for (; *p != '\0'; p++)
+		if (*p >= 'A' && *p <= 'Z')
+			*p = (char)(*p - 'A' + 'a');
+	return out;
+}
+
+int
+conf_parse_sender_pattern(const char *s, char **out, char *err,
+    size_t errlen)
+{
+	char q[QUOTE_VALUE], *a;
+	size_t len = strlen(s);
+
+	*out = NULL;
+	if (s[0] == '*') {
+		if (s[1] != '@' || !hostname_ok(s + 2, len - 2)) {
+			quote(q, sizeof(q), s, len);
+			util_errf(err, errlen, "bad sender pattern '%s': an "
+			    "address or *@domain", q);
+			return -1;
+		}
+		*out = lower_domain(s);
+		return 0;
+	}
+	/* a bare addr-spec: no display name, no angle brackets */
+	if (strpbrk(s, "<>()") != NULL) {
+		quote(q, sizeof(q), s, len);
+		util_errf(err, errlen, "bad sender pattern '%s': an address "
+		    "or *@domain", q);
+		return -1;
+	}
+	if (conf_parse_address(s, &a, err, errlen) == -1)
+		return -1;
+	*out = lower_domain(a);
+	free(a);
+	return 0;
 }
 
 int
@@ -1291,6 +1472,30 @@ set_log_level(struct conf *c, const struct conf_key *k, const char *val,
 	return 0;
 }
 
+static int
+set_senders(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	char reason[CONF_MSGMAX], *pat, *w;
+	const char *p;
+	size_t wlen;
+
+	while ((p = next_word(&val, &wlen)) != NULL) {
+		w = xstrndup(p, wlen);
+		if (conf_parse_sender_pattern(w, &pat, reason,
+		    sizeof(reason)) == -1) {
+			util_errf(msg, msglen, "%s in %s", reason, k->name);
+			free(w);
+			return -1;
+		}
+		free(w);
+		c->senders = xreallocarray(c->senders, c->nsenders + 1,
+		    sizeof(*c->senders));
+		c->senders[c->nsenders++] = pat;
+	}
+	return 0;
+}
+
 int
 conf_parse_log_level(const char *s, enum conf_log_level *out, char *err,
     size_t errlen)
@@ -1346,13 +1551,14 @@ read_line(FILE *fp, struct buf *b)
  * (without "FILE:LINE: ") in msg.
  */
 static int
-parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
-    unsigned long *seen, char *msg, size_t msglen)
+parse_line(struct parse *p, char *s, size_t len, unsigned long lineno,
+    char *msg, size_t msglen)
 {
 	const struct conf_key *k = NULL;
+	unsigned long *seen = p->seen;
 	char q[QUOTE_VALUE];
 	char *key, *val;
-	size_t i, keylen;
+	size_t i, keylen, before;
 	int ch;
 
 	for (i = 0; i < len; i++) {
@@ -1388,6 +1594,13 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 		val++;
 	key[keylen] = '\0';
 
+	if (strcmp(key, "account") == 0) {
+		if (*val == '\0' || val[strcspn(val, " \t")] != '\0') {
+			util_errf(msg, msglen, "account takes one name");
+			return -1;
+		}
+		return start_account(p, val, lineno, msg, msglen);
+	}
 	for (i = 0; i < K_NKEYS; i++) {
 		if (strcmp(key, keys[i].name) == 0) {
 			k = &keys[i];
@@ -1401,6 +1614,17 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 	}
 	if (*val == '\0') {
 		util_errf(msg, msglen, "missing value for '%s'", k->name);
+		return -1;
+	}
+	if (p->cur == p->top && i == K_SENDERS) {
+		util_errf(msg, msglen, "'%s' outside an account: the keys "
+		    "before the first 'account' line are the default "
+		    "account, which takes every other sender", k->name);
+		return -1;
+	}
+	if (p->cur != p->top && !per_account(i)) {
+		util_errf(msg, msglen, "'%s' is global: put it before the "
+		    "first 'account' line", k->name);
 		return -1;
 	}
 	if (!k->list) {
@@ -1419,7 +1643,167 @@ parse_line(struct conf *c, char *s, size_t len, unsigned long lineno,
 	}
 	if (seen[i] == 0)
 		seen[i] = lineno;
-	return k->set(c, k, val, msg, msglen);
+	before = p->cur->nsenders;
+	if (k->set(p->cur, k, val, msg, msglen) == -1)
+		return -1;
+	return i == K_SENDERS ? check_senders(p, before, msg, msglen) : 0;
+}
+
+static bool
+per_account(size_t k)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof(account_keys) / sizeof(account_keys[0]); i++)
+		if ((size_t)account_keys[i] == k)
+			return true;
+	return false;
+}
+
+/* "account NAME": the lines that follow fill a new account. */
+static int
+start_account(struct parse *p, const char *name, unsigned long lineno,
+    char *msg, size_t msglen)
+{
+	struct conf *top = p->top;
+	char reason[CONF_MSGMAX];
+	size_t i, n = top->naccounts;
+
+	if (conf_parse_account_name(name, reason, sizeof(reason)) == -1) {
+		util_errf(msg, msglen, "%s", reason);
+		return -1;
+	}
+	for (i = 0; i < n; i++) {
+		if (strcmp(top->accounts[i].account, name) == 0) {
+			util_errf(msg, msglen, "duplicate account '%s' (first "
+			    "given on line %lu)", name, p->aline[i]);
+			return -1;
+		}
+	}
+	if (n >= CONF_MAXACCOUNTS) {
+		util_errf(msg, msglen, "more than %d accounts",
+		    CONF_MAXACCOUNTS);
+		return -1;
+	}
+	top->accounts = xreallocarray(top->accounts, n + 1,
+	    sizeof(*top->accounts));
+	p->aseen = xreallocarray(p->aseen, n + 1, sizeof(*p->aseen));
+	p->aline = xreallocarray(p->aline, n + 1, sizeof(*p->aline));
+	memset(&top->accounts[n], 0, sizeof(top->accounts[n]));
+	memset(p->aseen[n], 0, sizeof(p->aseen[n]));
+	top->accounts[n].account = xstrdup(name);
+	top->accounts[n].secrets_later = top->secrets_later;
+	p->aline[n] = lineno;
+	top->naccounts = n + 1;
+	p->cur = &top->accounts[n];
+	p->seen = p->aseen[n];
+	return 0;
+}
+
+/*
+ * The patterns the current account just got, from index from on: each
+ * may route to one account only, and be given once.
+ */
+static int
+check_senders(const struct parse *p, size_t from, char *msg, size_t msglen)
+{
+	const struct conf *cur = p->cur, *a;
+	char q[QUOTE_VALUE];
+	size_t i, j, k;
+
+	if (cur->nsenders > CONF_MAXSENDERS) {
+		util_errf(msg, msglen, "more than %d senders in one account",
+		    CONF_MAXSENDERS);
+		return -1;
+	}
+	for (i = from; i < cur->nsenders; i++) {
+		quote(q, sizeof(q), cur->senders[i], strlen(cur->senders[i]));
+		for (k = 0; k < p->top->naccounts; k++) {
+			a = &p->top->accounts[k];
+			for (j = 0; j < (a == cur ? i : a->nsenders); j++) {
+				if (strcasecmp(a->senders[j],
+				    cur->senders[i]) != 0)
+					continue;
+				if (a == cur)
+					util_errf(msg, msglen, "sender '%s' "
+					    "given twice", q);
+				else
+					util_errf(msg, msglen, "sender '%s' "
+					    "already routes to account '%s' "
+					    "(line %lu)", q, a->account,
+					    p->aline[k]);
+				return -1;
+			}
+		}
+	}
+	return 0;
+}
+
+/*
+ * Each named account by itself: what check_across asks of the top level,
+ * plus a smarthost and a sender to route. *lineno: the line to blame.
+ */
+static int
+check_accounts(struct parse *p, unsigned long *lineno, char *msg,
+    size_t msglen)
+{
+	const struct conf *a;
+	char inner[CONF_MSGMAX];
+	size_t i;
+
+	for (i = 0; i < p->top->naccounts; i++) {
+		a = &p->top->accounts[i];
+		if (check_across(a, p->aseen[i], lineno, inner,
+		    sizeof(inner)) == -1) {
+			util_errf(msg, msglen, "account '%s': %s", a->account,
+			    inner);
+			return -1;
+		}
+		*lineno = p->aline[i];
+		if (a->nsmarthosts == 0) {
+			util_errf(msg, msglen, "account '%s' has no %s",
+			    a->account, keys[K_SMARTHOST].name);
+			return -1;
+		}
+		if (a->nsenders == 0) {
+			util_errf(msg, msglen, "account '%s' has no %s: no "
+			    "message would go through it", a->account,
+			    keys[K_SENDERS].name);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* A named account's copy of the global keys, from the top level. */
+static void
+inherit_globals(struct conf *a, const struct conf *top)
+{
+	size_t i;
+
+	a->path = top->path != NULL ? xstrdup(top->path) : NULL;
+	a->spool_dir = xstrdup(top->spool_dir);
+	a->helo_name = top->helo_name != NULL ? xstrdup(top->helo_name) :
+	    NULL;
+	a->domain = top->domain != NULL ? xstrdup(top->domain) : NULL;
+	a->alias_file = top->alias_file != NULL ? xstrdup(top->alias_file) :
+	    NULL;
+	a->alias_file_optional = top->alias_file_optional;
+	a->admin_address = top->admin_address != NULL ?
+	    xstrdup(top->admin_address) : NULL;
+	if (top->nlocal_domains > 0) {
+		a->local_domains = xreallocarray(NULL, top->nlocal_domains,
+		    sizeof(*a->local_domains));
+		for (i = 0; i < top->nlocal_domains; i++)
+			a->local_domains[i] = xstrdup(top->local_domains[i]);
+	}
+	a->nlocal_domains = top->nlocal_domains;
+	a->connect_timeout = top->connect_timeout;
+	a->command_timeout = top->command_timeout;
+	a->data_timeout = top->data_timeout;
+	a->queue_lifetime = top->queue_lifetime;
+	a->log_level = top->log_level;
+	a->secrets_later = top->secrets_later;
 }
 
 /*
@@ -1543,13 +1927,14 @@ check_across(const struct conf *c, const unsigned long *seen,
 
 /* The compiled-in defaults of the keys not given; they always parse. */
 static void
-apply_defaults(struct conf *c, const unsigned long *seen)
+apply_defaults(struct conf *c, const unsigned long *seen, bool account)
 {
 	char msg[CONF_MSGMAX];
 	size_t i;
 
 	for (i = 0; i < K_NKEYS; i++) {
-		if (seen[i] != 0 || keys[i].def == NULL)
+		if (seen[i] != 0 || keys[i].def == NULL ||
+		    (account && !per_account(i)))
 			continue;
 		if (keys[i].set(c, &keys[i], keys[i].def, msg,
 		    sizeof(msg)) == -1)

@@ -41,8 +41,21 @@ struct hostport {
 	unsigned	 port;		/* 0: the default for the tls mode */
 };
 
+/*
+ * One struct conf is one account: the top level (the keys before the
+ * first "account NAME" line) is the default account and holds the named
+ * ones in accounts[]. A named account has its own copy of every global
+ * key (spool_dir, domain, timeouts...), so any struct conf can be handed
+ * to delivery or rewriting alone; the per-account keys it does not set
+ * have their compiled-in defaults, never the top level's values.
+ */
 struct conf {
 	char		*path;		/* file read; NULL if none was */
+	char		*account;	/* NULL: the default account */
+	char		**senders;	/* routing patterns: "a@b", "*@b" */
+	size_t		 nsenders;
+	struct conf	*accounts;	/* the top level only: named accounts, */
+	size_t		 naccounts;	/* in the order of the file */
 
 	struct hostport	*smarthosts;	/* failover order */
 	size_t		 nsmarthosts;
@@ -118,6 +131,22 @@ int		 conf_load(struct conf *c, const char *path, int flags,
 /* NULL-safe; frees every field and resets c to zero. */
 void		 conf_free(struct conf *c);
 
+/*
+ * The account for a message from sender (an addr-spec, "" for <>): the
+ * named account with sender as an exact pattern (case-insensitive), else
+ * one with "*@" and the sender's domain, else top (the default account).
+ */
+const struct conf *conf_route(const struct conf *top, const char *sender);
+
+/*
+ * The account called name: top for NULL, "" or "default"; NULL when
+ * there is none of that name.
+ */
+const struct conf *conf_account(const struct conf *top, const char *name);
+
+/* "default" for the top level, else the account's name. */
+const char	*conf_account_name(const struct conf *c);
+
 /* The port to use for hp: its own, else 587/465/25 by tls mode. */
 unsigned	 conf_port(const struct conf *c, const struct hostport *hp);
 
@@ -143,6 +172,17 @@ int	 conf_parse_duration(const char *s, unsigned *seconds, char *err,
  * *out: the bare addr-spec; caller frees.
  */
 int	 conf_parse_address(const char *s, char **out, char *err,
+	    size_t errlen);
+/*
+ * An account name: 1 to 64 bytes of letters, digits, ".", "_" and "-",
+ * starting with a letter or digit; "default" is taken.
+ */
+int	 conf_parse_account_name(const char *s, char *err, size_t errlen);
+/*
+ * A senders pattern: an addr-spec with a domain, or "*@domain". *out:
+ * the pattern with its domain in lower case; caller frees.
+ */
+int	 conf_parse_sender_pattern(const char *s, char **out, char *err,
 	    size_t errlen);
 /* "info" or "debug". */
 int	 conf_parse_log_level(const char *s, enum conf_log_level *out,

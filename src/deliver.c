@@ -100,6 +100,15 @@ struct session {
 	char			 error[600];
 };
 
+/* One account's share of a pass: its session and smarthost status. */
+struct lane {
+	struct session	 s;
+	struct qstatus	 st;		/* as the pass found it */
+	time_t		 due;		/* the end of its back-off */
+	bool		 hold_off;	/* its smarthost failed lately */
+	bool		 tried;		/* a message went to its smarthost */
+};
+
 static const unsigned schedule[] = { 60, 300, 900, 1800, 3600 };
 
 static void	trace(void *, bool, const char *, size_t);
@@ -407,8 +416,9 @@ oauth_get(const struct conf *c, int flags, char **out, char *err,
 	oc.timeout = c->connect_timeout + c->command_timeout;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->spool_dir,
 	    OAUTH_DIR) >= sizeof(dir) ||
-	    (size_t)snprintf(cache, sizeof(cache), "%s/token", dir) >=
-	    sizeof(cache))
+	    (size_t)snprintf(cache, sizeof(cache), "%s/token%s%s", dir,
+	    c->account != NULL ? "-" : "", c->account != NULL ? c->account :
+	    "") >= sizeof(cache))
 		log_mail(LOG_WARNING, "%s/%s: path too long; the access "
 		    "token is not cached", c->spool_dir, OAUTH_DIR);
 	else if (mkdir(dir, 0700) == -1 && errno != EEXIST)
@@ -1054,31 +1064,44 @@ spool_writable(const struct spool *sp)
 	return 0;
 }
 
+/*
+ * The lane of a message: 0 for the default account, k + 1 for the named
+ * account k. A message whose account left the configuration is routed
+ * again by its sender.
+ */
+static size_t
+lane_of(const struct conf *top, const char *qid, const struct envelope *e)
+{
+	const struct conf *a;
+
+	if (e->account == NULL)
+		return 0;
+	if ((a = conf_account(top, e->account)) == NULL) {
+		a = conf_route(top, e->sender);
+		log_mail(LOG_WARNING, "%s: account %s is not configured any "
+		    "more; sent through account %s", qid, e->account,
+		    conf_account_name(a));
+	}
+	return a == top ? 0 : (size_t)(a - top->accounts) + 1;
+}
+
 int
-deliver_pass(const struct conf *c, struct spool *sp,
+deliver_pass(const struct conf *top, struct spool *sp,
     const struct deliver_opts *o, struct deliver_stats *ds)
 {
-	struct session s;
+	struct lane *lanes, *l;
 	struct qstatus st;
 	struct envelope e;
 	char **names = NULL, err[512];
-	size_t n = 0, i;
+	size_t n = 0, i, k, nlanes = 1 + top->naccounts;
 	time_t now = time(NULL);
-	bool hold_off = false;
 	int fd, rv;
 
 	memset(ds, 0, sizeof(*ds));
-	memset(&s, 0, sizeof(s));
-	s.conf = c;
-	s.opts = o;
-	s.out = stderr;
-
 	if (o->only != NULL) {
 		/* named messages (the attempt after enqueue): no scan */
 		names = xreallocarray(NULL, o->nonly, sizeof(*names));
 		for (i = 0; i < o->nonly; i++) {
-			size_t k;
-
 			if (!qid_valid(o->only[i]))
 				continue;
 			for (k = 0; k < n && strcmp(names[k], o->only[i]); k++)
@@ -1104,12 +1127,17 @@ deliver_pass(const struct conf *c, struct spool *sp,
 		return -1;
 	}
 
-	/* a smarthost that failed lately is left alone until its retry */
-	queue_status_read(sp, &st);
-	if (!o->ignore_backoff && st.failures > 0 &&
-	    now < st.time + (time_t)deliver_backoff(st.failures)) {
-		hold_off = true;
-		ds->next_due = st.time + (time_t)deliver_backoff(st.failures);
+	/* an account whose smarthost failed lately waits for its retry */
+	lanes = xcalloc(nlanes, sizeof(*lanes));
+	for (k = 0; k < nlanes; k++) {
+		l = &lanes[k];
+		l->s.conf = k == 0 ? top : &top->accounts[k - 1];
+		l->s.opts = o;
+		l->s.out = stderr;
+		queue_status_read(sp, l->s.conf->account, &l->st);
+		l->due = l->st.time + (time_t)deliver_backoff(l->st.failures);
+		l->hold_off = !o->ignore_backoff && l->st.failures > 0 &&
+		    now < l->due;
 	}
 
 	for (i = 0; i < n; i++) {
@@ -1124,60 +1152,80 @@ deliver_pass(const struct conf *c, struct spool *sp,
 		if (rv != 0)
 			continue;
 		now = time(NULL);
+		l = &lanes[lane_of(top, names[i], &e)];
 		if (envelope_pending(&e) == 0)
-			finish(c, sp, NULL, names[i], fd, &e, NULL, 0, ds);
+			finish(l->s.conf, sp, NULL, names[i], fd, &e, NULL, 0,
+			    ds);
 		else if (e.hold_since != 0) {
 			/* on hold: neither delivered nor expired until
 			   released; not a retry the daemon waits for */
 			if (o->only != NULL)
 				log_mail(LOG_INFO, "%s: on hold, not delivered",
 				    names[i]);
-		} else if (envelope_age(&e, now) >= (time_t)c->queue_lifetime)
-			expire(c, sp, names[i], fd, &e, st.error, ds);
-		else if (hold_off || s.failed ||
+		} else if (envelope_age(&e, now) >=
+		    (time_t)top->queue_lifetime)
+			expire(l->s.conf, sp, names[i], fd, &e, l->st.error,
+			    ds);
+		else if (l->hold_off) {
+			ds->deferred++;
+			if (ds->next_due == 0 || l->due < ds->next_due)
+				ds->next_due = l->due;
+		} else if (l->s.failed ||
 		    (!o->ignore_backoff && e.next_attempt > now)) {
 			ds->deferred++;
 			if (ds->next_due == 0 || e.next_attempt < ds->next_due)
 				ds->next_due = e.next_attempt > now ?
 				    e.next_attempt : now;
-		} else if (s.up || session_open(&s) == 0)
-			deliver_message(&s, sp, names[i], fd, &e, ds);
-		else
+		} else if (l->s.up || session_open(&l->s) == 0) {
+			deliver_message(&l->s, sp, names[i], fd, &e, ds);
+			l->tried = true;
+		} else
 			ds->deferred++;
 		envelope_free(&e);
 		close(fd);
 	}
-	if (s.up)
-		session_close(&s);
 
-	/* one record of the smarthost's health per pass */
-	if (s.failed || s.fail != SMTP_FAIL_NONE) {
-		memset(&st, 0, sizeof(st));
-		queue_status_read(sp, &st);
-		st.time = time(NULL);
-		/*
-		 * The attempts after each enqueue must not stretch the
-		 * daemon's hold-off during an outage: they record the error
-		 * but only the first of them counts as a failure.
-		 */
-		if (o->only == NULL || st.failures == 0)
-			st.failures++;
-		strlcpy(st.class, smtp_fail_names[s.fail], sizeof(st.class));
-		strlcpy(st.error, s.error, sizeof(st.error));
-		queue_status_write(sp, &st);
-		ds->session_failed = true;
-		log_mail(LOG_WARNING, "delivery deferred: %s (%s)", s.error,
-		    smtp_fail_names[s.fail]);
-	} else if (ds->tried > 0) {
-		memset(&st, 0, sizeof(st));
-		st.time = time(NULL);
-		queue_status_write(sp, &st);
+	for (k = 0; k < nlanes; k++) {
+		l = &lanes[k];
+		if (l->s.up)
+			session_close(&l->s);
+		/* one record of each smarthost's health per pass */
+		if (l->s.failed || l->s.fail != SMTP_FAIL_NONE) {
+			queue_status_read(sp, l->s.conf->account, &st);
+			st.time = time(NULL);
+			/*
+			 * The attempts after each enqueue must not stretch
+			 * the daemon's hold-off during an outage: they record
+			 * the error but only the first of them counts as a
+			 * failure.
+			 */
+			if (o->only == NULL || st.failures == 0)
+				st.failures++;
+			strlcpy(st.class, smtp_fail_names[l->s.fail],
+			    sizeof(st.class));
+			strlcpy(st.error, l->s.error, sizeof(st.error));
+			queue_status_write(sp, l->s.conf->account, &st);
+			ds->session_failed = true;
+			if (l->s.conf->account != NULL)
+				log_mail(LOG_WARNING, "delivery deferred for "
+				    "account %s: %s (%s)", l->s.conf->account,
+				    l->s.error, smtp_fail_names[l->s.fail]);
+			else
+				log_mail(LOG_WARNING, "delivery deferred: %s "
+				    "(%s)", l->s.error,
+				    smtp_fail_names[l->s.fail]);
+		} else if (l->tried) {
+			memset(&st, 0, sizeof(st));
+			st.time = time(NULL);
+			queue_status_write(sp, l->s.conf->account, &st);
+		}
+		free_secret(&l->s.pass);
+		free_secret(&l->s.token);
+		ptls_free(l->s.tls);
 	}
 	/* removals and renames of this pass survive a power loss */
 	fsync(sp->queuefd);
-	free_secret(&s.pass);
-	free_secret(&s.token);
-	ptls_free(s.tls);
+	free(lanes);
 	for (i = 0; i < n; i++)
 		free(names[i]);
 	free(names);

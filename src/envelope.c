@@ -30,6 +30,7 @@ static int	parse_num(const char *, size_t, long long, long long,
 static int	parse_rcpt(struct envelope *, const char *, size_t);
 static void	add_text(struct buf *, const char *, const char *);
 static const char *next_line(const char **, const char *, size_t *);
+static bool	 account_chars(const char *, size_t);
 static void	free_rcpts(struct envelope *);
 
 void
@@ -71,6 +72,8 @@ envelope_format_head(const struct envelope *e, struct buf *b,
 		buf_addstr(b, "sender\n");
 	else
 		buf_printf(b, "sender %s\n", e->sender);
+	if (e->account != NULL)
+		buf_printf(b, "account %s\n", e->account);
 	for (i = 0; i < e->nrcpts; i++)
 		buf_printf(b, "rcpt %s %s\n",
 		    envelope_rcpt_state_names[e->rcpts[i].state],
@@ -103,6 +106,18 @@ envelope_format_state(const struct envelope *e, struct buf *b)
 			add_text(b, "reason", e->rcpts[i].reason);
 	}
 	buf_addstr(b, "end\n");
+}
+
+/* s[0..len) holds only bytes of ACCOUNT_CHARS; s may not end in NUL */
+static bool
+account_chars(const char *s, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (s[i] == '\0' || strchr(ACCOUNT_CHARS, s[i]) == NULL)
+			return false;
+	return true;
 }
 
 /*
@@ -231,6 +246,12 @@ envelope_parse_head(struct envelope *e, const char *p, size_t len,
 			    util_has_ctl(line + 7, n - 7))
 				goto badline;
 			e->sender = xstrndup(line + 7, n - 7);
+		} else if (KEYIS(line, n, "account ")) {
+			/* a name of conf_parse_account_name's alphabet */
+			if (e->account != NULL || n == 8 || n - 8 > 64 ||
+			    !account_chars(line + 8, n - 8))
+				goto badline;
+			e->account = xstrndup(line + 8, n - 8);
 		} else if (KEYIS(line, n, "rcpt ")) {
 			if (parse_rcpt(e, line + 5, n - 5) == -1)
 				goto badline;
@@ -374,6 +395,7 @@ envelope_free(struct envelope *e)
 		return;
 	free_rcpts(e);
 	free(e->sender);
+	free(e->account);
 	free(e->error);
 	memset(e, 0, sizeof(*e));
 }

@@ -9,6 +9,7 @@
  *	body 7bit			(8bit if any byte has the high bit set)
  *	arrival 1764135352
  *	sender user@example.org	("sender" alone: the null sender <>)
+ *	account work		(only for a named account, conf.h)
  *	rcpt pending root@example.org
  *	(an empty line; the message follows)
  *
@@ -60,6 +61,7 @@ struct envelope {
 	off_t		 body_offset;	/* set by envelope_parse_head */
 	time_t		 arrival;
 	char		*sender;	/* owned; "" is the null sender */
+	char		*account;	/* owned; NULL: the default account */
 	struct rcpt	*rcpts;
 	size_t		 nrcpts;
 	/* state file (zero when there is none) */
@@ -71,6 +73,10 @@ struct envelope {
 					   not count toward queue_lifetime */
 	char		*error;		/* owned; NULL: none */
 };
+
+/* The bytes of an account name, for the parser's check. */
+#define ACCOUNT_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
+			"0123456789._-"
 
 /* Width of the size field, written as a placeholder and patched later. */
 #define ENVELOPE_SIZE_DIGITS	20

@@ -25,6 +25,7 @@
 
 #include "buf.h"
 #include "compat.h"
+#include "conf.h"
 #include "envelope.h"
 #include "queue.h"
 #include "util.h"
@@ -543,17 +544,29 @@ queue_entries_free(struct qentry *v, size_t n)
 	free(v);
 }
 
+/* "status", or "status-NAME" for a named account */
+static void
+status_name(const char *account, char *name, size_t len)
+{
+	if (account == NULL)
+		strlcpy(name, "status", len);
+	else
+		snprintf(name, len, "status-%s", account);
+}
+
 void
-queue_status_read(struct spool *s, struct qstatus *st)
+queue_status_read(struct spool *s, const char *account, struct qstatus *st)
 {
 	struct buf b = BUF_INIT;
 	const char *p, *end, *nl;
+	char name[STATUS_NAMEMAX];
 	long long v;
 	char *e;
 	int fd;
 
 	memset(st, 0, sizeof(*st));
-	if ((fd = openat(s->dirfd, "status", O_RDONLY | O_NOFOLLOW |
+	status_name(account, name, sizeof(name));
+	if ((fd = openat(s->dirfd, name, O_RDONLY | O_NOFOLLOW |
 	    O_CLOEXEC)) == -1)
 		return;
 	if (read_all(fd, &b, 8192) == -1 || b.len < 20 ||
@@ -596,10 +609,11 @@ queue_status_read(struct spool *s, struct qstatus *st)
 }
 
 int
-queue_status_write(struct spool *s, const struct qstatus *st)
+queue_status_write(struct spool *s, const char *account,
+    const struct qstatus *st)
 {
 	struct buf b = BUF_INIT;
-	char tmp[64];
+	char tmp[64], name[STATUS_NAMEMAX];
 	int fd, rv = -1;
 
 	buf_printf(&b, "postern-status 1\ntime %lld\nfailures %u\n",
@@ -620,7 +634,8 @@ queue_status_write(struct spool *s, const struct qstatus *st)
 	    O_NOFOLLOW, s->fmode);
 	if (fd != -1) {
 		if (util_write_all(fd, b.data, b.len) == 0 &&
-		    renameat(s->tmpfd, tmp, s->dirfd, "status") == 0)
+		    (status_name(account, name, sizeof(name)),
+		    renameat(s->tmpfd, tmp, s->dirfd, name) == 0))
 			rv = 0;
 		else
 			unlinkat(s->tmpfd, tmp, 0);
@@ -628,6 +643,44 @@ queue_status_write(struct spool *s, const struct qstatus *st)
 	}
 	buf_free(&b);
 	return rv;
+}
+
+void
+queue_statuses_read(struct spool *s, const struct conf *top,
+    struct qstatuses *q)
+{
+	size_t i;
+
+	q->n = 1 + (top != NULL ? top->naccounts : 0);
+	q->names = xreallocarray(NULL, q->n, sizeof(*q->names));
+	q->v = xreallocarray(NULL, q->n, sizeof(*q->v));
+	for (i = 0; i < q->n; i++) {
+		q->names[i] = i == 0 ? NULL : top->accounts[i - 1].account;
+		queue_status_read(s, q->names[i], &q->v[i]);
+	}
+}
+
+const struct qstatus *
+queue_statuses_find(const struct qstatuses *q, const char *account)
+{
+	size_t i;
+
+	if (q == NULL || q->n == 0)
+		return NULL;
+	if (account == NULL)
+		return &q->v[0];
+	for (i = 1; i < q->n; i++)
+		if (strcmp(q->names[i], account) == 0)
+			return &q->v[i];
+	return NULL;
+}
+
+void
+queue_statuses_free(struct qstatuses *q)
+{
+	free(q->names);
+	free(q->v);
+	memset(q, 0, sizeof(*q));
 }
 
 int
@@ -834,8 +887,9 @@ add_note(struct buf *b, const char *prefix, const char *text)
  */
 void
 queue_print(FILE *fp, const struct qentry *v, size_t n,
-    const struct qstatus *st)
+    const struct qstatuses *sts)
 {
+	const struct qstatus *st;
 	struct buf b = BUF_INIT;
 	const char *err;
 	unsigned long long total = 0;
@@ -889,6 +943,9 @@ queue_print(FILE *fp, const struct qentry *v, size_t n,
 		buf_addstr(&b, "  ");
 		add_printable(&b, e->sender[0] ? e->sender : "<>");
 		buf_addch(&b, '\n');
+		if (e->account != NULL)
+			add_note(&b, "account", e->account);
+		st = queue_statuses_find(sts, e->account);
 		if ((err = queue_last_error(e, st)) != NULL)
 			/* a failed session is shown with its class (contract) */
 			add_note(&b, st != NULL && err == st->error &&
@@ -1010,8 +1067,9 @@ json_time(struct buf *b, time_t t)
 
 int
 queue_print_json(FILE *fp, const struct qentry *v, size_t n,
-    const struct qstatus *st)
+    const struct qstatuses *sts)
 {
+	const struct qstatus *st;
 	struct buf b = BUF_INIT;
 	const char *err;
 	size_t i, k;
@@ -1042,12 +1100,19 @@ queue_print_json(FILE *fp, const struct qentry *v, size_t n,
 			buf_addstr(&b, "null");
 		else
 			json_str(&b, e->sender);
+		buf_addstr(&b, ",\"account\":");
+		if (damaged)
+			buf_addstr(&b, "null");
+		else
+			json_str(&b, e->account != NULL ? e->account :
+			    "default");
 		buf_printf(&b, ",\"held\":%s,\"hold_since\":%lld",
 		    e->hold_since != 0 ? "true" : "false",
 		    (long long)e->hold_since);
 		buf_printf(&b, ",\"attempts\":%u,\"last_attempt\":%lld,"
 		    "\"next_attempt\":%lld,\"error\":", e->attempts,
 		    (long long)e->last_attempt, (long long)e->next_attempt);
+		st = queue_statuses_find(sts, e->account);
 		if (!damaged && (err = queue_last_error(e, st)) != NULL)
 			json_str(&b, err);
 		else

@@ -13,6 +13,7 @@
 #include "spool.h"
 
 struct buf;
+struct conf;
 
 struct qentry {
 	char		 qid[QID_LEN + 1];
@@ -76,10 +77,33 @@ struct qstatus {
 	char		 error[512];	/* empty after a good session */
 };
 
+/*
+ * Each account has its own (conf.h): spool_dir/status for the default
+ * account (account NULL), spool_dir/status-NAME for a named one.
+ */
+#define STATUS_NAMEMAX	80	/* "status-" and an account name */
+
 /* Reads the status; a missing or damaged one is all zero. */
-void	 queue_status_read(struct spool *, struct qstatus *);
+void	 queue_status_read(struct spool *, const char *account,
+	    struct qstatus *);
 /* Replaces the status atomically (not fsynced: it is advice). 0 or -1. */
-int	 queue_status_write(struct spool *, const struct qstatus *);
+int	 queue_status_write(struct spool *, const char *account,
+	    const struct qstatus *);
+
+/* The status of every account of a configuration, for listings. */
+struct qstatuses {
+	size_t		 n;
+	const char	**names;	/* [0] NULL: the default account;
+					   borrowed from the conf */
+	struct qstatus	*v;
+};
+/* top NULL: the default account's only. */
+void	 queue_statuses_read(struct spool *, const struct conf *top,
+	    struct qstatuses *);
+/* The status of account (NULL: default); NULL if q has none for it. */
+const struct qstatus *queue_statuses_find(const struct qstatuses *q,
+	    const char *account);
+void	 queue_statuses_free(struct qstatuses *);
 
 /*
  * Replaces state/QID with e's delivery state: written under tmp/,
@@ -121,11 +145,11 @@ int	 queue_read_header(int fd, const struct envelope *e, struct buf *b,
 	    size_t max, bool *truncated);
 
 /*
- * The mailq / sendmail -bp listing; st may be NULL. A message on hold has
+ * The mailq / sendmail -bp listing; sts may be NULL. A message on hold has
  * "!" right after its queue ID, as in Postfix.
  */
 void	 queue_print(FILE *, const struct qentry *, size_t,
-	    const struct qstatus *st);
+	    const struct qstatuses *sts);
 
 /*
  * The listing as one JSON document (postern list --json; spool/README.md
@@ -135,6 +159,6 @@ void	 queue_print(FILE *, const struct qentry *, size_t,
  * or -1 if writing failed.
  */
 int	 queue_print_json(FILE *, const struct qentry *, size_t,
-	    const struct qstatus *st);
+	    const struct qstatuses *sts);
 
 #endif

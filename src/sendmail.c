@@ -305,7 +305,7 @@ mode_print(const struct opts *o)
 	struct conf c;
 	struct spool s;
 	struct qentry *v;
-	struct qstatus st;
+	struct qstatuses sts;
 	size_t n;
 	char err[1024];
 
@@ -324,8 +324,9 @@ mode_print(const struct opts *o)
 	}
 	if (queue_scan(&s, &v, &n) == -1)
 		fatal(EX_TEMPFAIL, "cannot read the queue in %s", c.spool_dir);
-	queue_status_read(&s, &st);
-	queue_print(stdout, v, n, &st);
+	queue_statuses_read(&s, &c, &sts);
+	queue_print(stdout, v, n, &sts);
+	queue_statuses_free(&sts);
 	queue_entries_free(v, n);
 	spool_close(&s);
 	conf_free(&c);
@@ -517,6 +518,7 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
     struct reader *r, struct submission *sub)
 {
 	struct addrlist rcpts = ADDRLIST_INIT, hdr = ADDRLIST_INIT;
+	const struct conf *a;
 	struct headers h = HEADERS_INIT;
 	struct buf body_start = BUF_INIT;
 	struct envelope e;
@@ -561,8 +563,12 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 	headers_remove(&h, "Bcc");
 	headers_remove(&h, "Resent-Bcc");
 
+	/* the sender's account (conf.h) rewrites it and later relays it */
+	a = conf_route(c, sub->sender);
 	e.arrival = time(NULL);
-	e.sender = rewrite_envelope(c, sub->sender);
+	e.sender = rewrite_envelope(a, sub->sender);
+	if (a->account != NULL)
+		e.account = xstrdup(a->account);
 	for (i = 0; i < rcpts.n; i++)
 		envelope_add_rcpt(&e, rcpts.v[i]);
 
@@ -574,7 +580,7 @@ submit(const struct opts *o, const struct conf *c, struct spool *s,
 	log_set_atfatal(spool_abort_signal);
 	complete_headers(&h, o, c, sub->sender, sub->own_sender, f.qid);
 	/* after completion, so that a generated From: is rewritten too */
-	(void)rewrite_headers(c, &h);
+	(void)rewrite_headers(a, &h);
 	sk.f = &f;
 	sk.error = 0;
 	for (i = 0; i < h.n && sk.error == 0; i++)

@@ -126,7 +126,7 @@ check "json: pure ASCII output" \
 check "json: three messages, oldest first" \
     '[ "$(json "len(d)")" = 3 ] && [ "$(json "d[0][\"id\"]")" = 1NGFHW7JF8Q38EA ] && [ "$(json "d[1][\"id\"]")" = "$J1" ]'
 check "json: the field names of every message" \
-    '[ "$(json "sorted(d[1].keys())")" = "['"'"'arrival'"'"', '"'"'arrival_iso'"'"', '"'"'attempts'"'"', '"'"'damaged'"'"', '"'"'error'"'"', '"'"'held'"'"', '"'"'hold_since'"'"', '"'"'id'"'"', '"'"'last_attempt'"'"', '"'"'next_attempt'"'"', '"'"'recipients'"'"', '"'"'sender'"'"', '"'"'size'"'"']" ]'
+    '[ "$(json "sorted(d[1].keys())")" = "['"'"'account'"'"', '"'"'arrival'"'"', '"'"'arrival_iso'"'"', '"'"'attempts'"'"', '"'"'damaged'"'"', '"'"'error'"'"', '"'"'held'"'"', '"'"'hold_since'"'"', '"'"'id'"'"', '"'"'last_attempt'"'"', '"'"'next_attempt'"'"', '"'"'recipients'"'"', '"'"'sender'"'"', '"'"'size'"'"']" ]'
 size=$(sed -n 's/^size 0*//p' "$T/spool/queue/$J1")
 arr=$(sed -n 's/^arrival //p' "$T/spool/queue/$J1")
 iso=$(date -u -d "@$arr" +%Y-%m-%dT%H:%M:%SZ)

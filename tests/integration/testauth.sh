@@ -5,8 +5,9 @@
 #   (75); a certificate for another name (75, a TLS failure); no
 #   auth_user (connect, TLS, EHLO, QUIT); failover past a dead smarthost;
 #   a refused token replaced once; a token from oauth_token_url;
-#   no smarthost, a password file others can read (78); an ACCOUNT
-#   argument (64); a missing spool (not created);
+#   no smarthost, a password file others can read (78); an unknown
+#   ACCOUNT argument (64; accounts.sh tests named ones); a missing
+#   spool (not created);
 # that no password or token, nor their base64 forms, is ever printed;
 # that a queued message and its state are untouched and no smarthost
 # status is recorded; and, as root, that test-auth reads the password
@@ -176,8 +177,9 @@ has "open password file: refused, nothing sent" "$T/err" \
     "^test-auth: FAILED: password file .*accessible by group or others.*\(config\)$"
 hasnt "open password file: no connection made" "$T/out" '^connected to'
 
-expect_rc "ACCOUNT argument: exit 64" 64 "$POSTERN" -C "$T/plain.conf" test-auth someone@example.org
-has "ACCOUNT argument: accounts are not configured" "$T/err" 'accounts are not configured'
+expect_rc "unknown ACCOUNT argument: exit 64" 64 "$POSTERN" -C "$T/plain.conf" test-auth someone@example.org
+has "unknown ACCOUNT argument: named in one line" "$T/err" "^postern: test-auth: no account 'someone@example.org' in $T/plain.conf\$"
+expect_rc "two ACCOUNT arguments: exit 64" 64 "$POSTERN" -C "$T/plain.conf" test-auth a b
 expect_rc "unknown option: exit 64" 64 "$POSTERN" -C "$T/plain.conf" test-auth -x
 
 # a spool that does not exist is not needed, and not made

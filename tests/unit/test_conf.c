@@ -53,6 +53,9 @@ static void	 test_scope(void);
 static void	 test_log_level(void);
 static void	 test_load_local(void);
 static void	 test_load_local_errors(void);
+static void	 test_accounts(void);
+static void	 test_accounts_errors(void);
+static void	 test_route(void);
 
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static char	*files[MAXFILES];
@@ -1701,6 +1704,204 @@ main(void)
 	test_log_level();
 	test_load_local();
 	test_load_local_errors();
+	test_accounts();
+	test_accounts_errors();
+	test_route();
 	cleanup();
 	return t_done();
+}
+
+/* Two named accounts after a default one: what each holds. */
+static void
+test_accounts(void)
+{
+	struct conf c;
+	const struct conf *a, *b;
+	char err[1024];
+	const char *pw = tpath("acct.pw");
+	struct buf t = BUF_INIT;
+	int rc;
+
+	T_GROUP("conf_load accounts");
+	put_str(pw, "secret\n", 0600);
+	buf_printf(&t,
+	    "smarthost top.example:587\n"
+	    "auth_user topuser\n"
+	    "auth_password_file %s\n"
+	    "rewrite_sender top@example.org\n"
+	    "domain example.org\n"
+	    "spool_dir /var/tmp/sp\n"
+	    "command_timeout 7m\n"
+	    "local_domains example.org other.example\n"
+	    "\n"
+	    "account work\n"
+	    "  senders Alice@Example.COM *@Corp.Example\n"
+	    "  senders bob@example.com\n"
+	    "  smarthost smtp.office365.com\n"
+	    "  tls smtps\n"
+	    "  auth_user alice@example.com\n"
+	    "  auth_password_command echo x\n"
+	    "account home.2\n"
+	    "  senders *@home.example\n"
+	    "  smarthost [::1]:2525\n"
+	    "  tls none\n", pw);
+	err[0] = '\0';
+	rc = load(t.data, t.len, &c, err, sizeof(err));
+	buf_free(&t);
+	T_INTEQ(rc, 0, "loads");
+	if (rc != 0) {
+		printf("#   %s\n", err);
+		return;
+	}
+	T_INTEQ((long)c.naccounts, 2, "two named accounts");
+	T_OK(c.account == NULL, "the top level is the default account");
+	T_STREQ(conf_account_name(&c), "default", "its name");
+	a = &c.accounts[0];
+	b = &c.accounts[1];
+	T_STREQ(a->account, "work", "first account's name");
+	T_STREQ(b->account, "home.2", "second account's name");
+	T_INTEQ((long)a->nsenders, 3, "senders lines append");
+	T_STREQ(a->senders[0], "Alice@example.com", "domain lower-cased, "
+	    "local part kept");
+	T_STREQ(a->senders[1], "*@corp.example", "*@domain lower-cased");
+	T_STREQ(a->smarthosts[0].host, "smtp.office365.com", "own smarthost");
+	T_INTEQ(a->tls, CONF_TLS_SMTPS, "own tls");
+	T_INTEQ((long)conf_port(a, &a->smarthosts[0]), 465, "port by its "
+	    "own tls");
+	T_STREQ(a->auth_user, "alice@example.com", "own auth_user");
+	T_OK(a->auth_password_file == NULL, "top's password file not "
+	    "inherited");
+	T_OK(a->rewrite_sender == NULL, "top's rewrite_sender not inherited");
+	T_OK(b->auth_user == NULL, "no auth_user: no AUTH, not top's");
+	T_INTEQ(b->tls_verify, true, "per-account default: tls_verify yes");
+	T_INTEQ(a->rewrite_from, true, "per-account default: rewrite_from");
+	T_INTEQ(a->rewrite_scope, CONF_SCOPE_LOCAL, "per-account default: "
+	    "rewrite_scope");
+	T_STREQ(a->spool_dir, "/var/tmp/sp", "global spool_dir copied");
+	T_STREQ(b->domain, "example.org", "global domain copied");
+	T_INTEQ((long)b->command_timeout, 420, "global timeout copied");
+	T_INTEQ((long)b->nlocal_domains, 2, "global local_domains copied");
+	T_STREQ(b->local_domains[1], "other.example", "local_domains values");
+	T_OK(b->path != NULL && strcmp(b->path, c.path) == 0, "path copied");
+	T_OK(b->naccounts == 0 && b->accounts == NULL, "no nested accounts");
+	T_OK(conf_account(&c, NULL) == &c, "account NULL: top");
+	T_OK(conf_account(&c, "default") == &c, "account default: top");
+	T_OK(conf_account(&c, "home.2") == b, "account by name");
+	T_OK(conf_account(&c, "Home.2") == NULL, "names are case-sensitive");
+	T_OK(conf_account(&c, "nosuch") == NULL, "unknown account: NULL");
+	conf_free(&c);
+	T_OK(c.accounts == NULL && c.naccounts == 0, "conf_free clears");
+}
+
+static void
+test_accounts_errors(void)
+{
+	T_GROUP("conf_load account errors");
+	expect_err("global key in a section", "account a\nsenders *@a.example"
+	    "\nsmarthost h\nspool_dir /x\n", 4, "'spool_dir' is global: put "
+	    "it before the first 'account' line");
+	expect_err("domain in a section", "account a\ndomain a.example\n", 2,
+	    "'domain' is global: put it before the first 'account' line");
+	expect_err("senders at top", "senders a@b.example\n", 1, "'senders' "
+	    "outside an account: the keys before the first 'account' line "
+	    "are the default account, which takes every other sender");
+	expect_err("no smarthost", "smarthost h\naccount a\nsenders *@a.example"
+	    "\n", 2, "account 'a' has no smarthost");
+	expect_err("no senders", "account a\nsmarthost h\naccount b\n"
+	    "smarthost h\nsenders *@b.example\n", 1, "account 'a' has no "
+	    "senders: no message would go through it");
+	expect_err("duplicate account", "account a\nsmarthost h\nsenders "
+	    "*@a.example\naccount a\n", 4, "duplicate account 'a' (first "
+	    "given on line 1)");
+	expect_err("account default", "account default\n", 1, "account name "
+	    "'default' is taken: it names the keys before the first "
+	    "'account' line");
+	expect_err("bad account name", "account -a\n", 1, "bad account name "
+	    "'-a': letters, digits, '.', '_' and '-', starting with a letter "
+	    "or digit");
+	expect_err("account name with a slash", "account a/b\n", 1, "bad "
+	    "account name 'a/b': letters, digits, '.', '_' and '-', starting "
+	    "with a letter or digit");
+	expect_err("account without a name", "account\n", 1, "account takes "
+	    "one name");
+	expect_err("account with two names", "account a b\n", 1, "account "
+	    "takes one name");
+	expect_err("long account name", "account "
+	    "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "\n", 1, "account name 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"
+	    "...' is not 1 to 64 bytes long");
+	expect_err("pattern in two accounts", "account a\nsmarthost h\n"
+	    "senders *@x.example\naccount b\nsmarthost h\nsenders "
+	    "*@X.example\n", 6, "sender '*@x.example' already routes to "
+	    "account 'a' (line 1)");
+	expect_err("pattern twice in one account", "account a\nsmarthost h\n"
+	    "senders u@x.example U@X.EXAMPLE\n", 3, "sender 'U@x.example' "
+	    "given twice");
+	expect_err("bad pattern", "account a\nsenders *x.example\n", 2, "bad "
+	    "sender pattern '*x.example': an address or *@domain in senders");
+	expect_err("pattern with a bad domain", "account a\nsenders *@-x\n",
+	    2, "bad sender pattern '*@-x': an address or *@domain in senders");
+	expect_err("unqualified pattern", "account a\nsenders root\n", 2,
+	    "address 'root' has no domain in senders");
+	expect_err("pattern with brackets", "account a\nsenders <a@b.example>"
+	    "\n", 2, "bad sender pattern '<a@b.example>': an address or "
+	    "*@domain in senders");
+	expect_err("unknown key in a section", "account a\nsmarthst h\n", 2,
+	    "unknown key 'smarthst'");
+	expect_err("duplicate key in a section", "account a\ntls none\n"
+	    "tls smtps\n", 3, "duplicate key 'tls' (first given on line 2)");
+	expect_err("cross-key check per account", "auth_user u\n"
+	    "auth_password_command x\naccount a\nsmarthost h\nsenders "
+	    "*@a.example\nauth_user v\n", 6, "account 'a': auth_user without "
+	    "auth_password_file, auth_password_command, auth_token_command or "
+	    "oauth_token_url");
+	expect_err("rewrite_from without rewrite_sender in a section",
+	    "account a\nsmarthost h\nsenders *@a.example\nrewrite_from no\n",
+	    4, "account 'a': rewrite_from without rewrite_sender");
+	expect_ok("same key at top and in a section", "tls none\naccount a\n"
+	    "tls smtps\nsmarthost h\nsenders *@a.example\n");
+	expect_ok("a section may repeat a top-level key's list",
+	    "smarthost a b\naccount x\nsmarthost c\nsmarthost d\nsenders "
+	    "*@a.example\n");
+}
+
+static void
+test_route(void)
+{
+	static const char text[] = "smarthost top\n"
+	    "account a\nsmarthost ha\nsenders alice@corp.example *@home.example"
+	    "\n"
+	    "account b\nsmarthost hb\nsenders *@corp.example bob@home.example\n";
+	struct conf c;
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_route");
+	rc = load(text, strlen(text), &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "loads");
+	if (rc != 0) {
+		printf("#   %s\n", err);
+		return;
+	}
+	T_STREQ(conf_account_name(conf_route(&c, "alice@corp.example")), "a",
+	    "exact pattern");
+	T_STREQ(conf_account_name(conf_route(&c, "ALICE@Corp.Example")), "a",
+	    "exact pattern, any case");
+	T_STREQ(conf_account_name(conf_route(&c, "carol@corp.example")), "b",
+	    "domain pattern");
+	T_STREQ(conf_account_name(conf_route(&c, "bob@home.example")), "b",
+	    "an exact pattern beats another account's domain pattern");
+	T_STREQ(conf_account_name(conf_route(&c, "dave@HOME.example")), "a",
+	    "domain pattern, any case");
+	T_STREQ(conf_account_name(conf_route(&c, "x@sub.corp.example")),
+	    "default", "no subdomains");
+	T_STREQ(conf_account_name(conf_route(&c, "x@other.example")),
+	    "default", "no match: default");
+	T_STREQ(conf_account_name(conf_route(&c, "")), "default",
+	    "null sender: default");
+	T_STREQ(conf_account_name(conf_route(&c, "\"a@b\"@corp.example")),
+	    "b", "quoted local part holding @");
+	T_STREQ(conf_account_name(conf_route(&c, "nodomain")), "default",
+	    "no domain: default");
+	conf_free(&c);
 }

@@ -64,8 +64,21 @@ test_head_roundtrip(void)
 	    "null sender parses");
 	T_STREQ(r.sender, "", "null sender read back");
 	T_OK(r.eightbit, "8bit read back");
+	T_OK(r.account == NULL, "no account line: the default account");
+	envelope_free(&r);
+
+	/* a named account (conf.h) */
+	e.account = xstrdup("work-2.x_y");
+	buf_reset(&b);
+	envelope_format_head(&e, &b, NULL, NULL);
+	T_OK(strstr(b.data, "\nsender\naccount work-2.x_y\nrcpt ") != NULL,
+	    "account written after the sender");
+	T_INTEQ(envelope_parse_head(&r, b.data, b.len, err, sizeof(err)), 0,
+	    "account parses");
+	T_STREQ(r.account, "work-2.x_y", "account read back");
 	envelope_free(&r);
 	envelope_free(&e);
+	T_OK(e.account == NULL, "envelope_free clears the account");
 	buf_free(&b);
 }
 
@@ -105,6 +118,17 @@ test_head_damaged(void)
 		  "no body type" },
 		{ "postern-queue 1\nsize 1\nbody 9bit\narrival 1\nsender a@b\nrcpt pending x@y\n\n",
 		  "bad body type" },
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\naccount \nrcpt pending x@y\n\n",
+		  "empty account" },
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\naccount a\naccount b\nrcpt pending x@y\n\n",
+		  "two accounts" },
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\naccount ../x\nrcpt pending x@y\n\n",
+		  "account with a slash" },
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\naccount a b\nrcpt pending x@y\n\n",
+		  "account with a blank" },
+		{ "postern-queue 1\nsize 1\nbody 7bit\narrival 1\nsender a@b\naccount "
+		  "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\nrcpt pending x@y\n\n",
+		  "account longer than 64 bytes" },
 	};
 	struct envelope r;
 	char err[256];
