@@ -8,6 +8,11 @@
  * or an auth_password_file that group or others may access is an error
  * "FILE:LINE: message". Checks across keys run after the whole file.
  *
+ * An "account NAME" line starts a section for another smarthost account:
+ * the per-account keys after it (smarthost, tls*, auth_*, oauth_*,
+ * rewrite_*, senders) fill that account until the next account line; a
+ * global key there is an error. See struct conf and postern.conf(5).
+ *
  * The front-end (sendmail) reads this file too, so loading it never reads
  * the password file's contents: it only stat()s it (and the OAuth client
  * secret and refresh token files); and it never runs

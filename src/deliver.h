@@ -2,11 +2,12 @@
  * deliver.h: one delivery pass over the queue.
  *
  * A pass takes every message it can lock, in order of arrival, bounces
- * what has expired, and relays the rest over one SMTP session (several
- * messages per connection), trying the smarthosts in order. Each
- * recipient's outcome goes back to the queue before the message's lock is
- * released. A failure of the smarthost itself ends the pass for delivery;
- * it is recorded once (spool_dir/status), never bounced.
+ * what has expired, and relays the rest over one SMTP session per
+ * account (conf.h; several messages per connection), trying the
+ * account's smarthosts in order. Each recipient's outcome goes back to
+ * the queue before the message's lock is released. A failure of an
+ * account's smarthost ends the pass for that account's messages; it is
+ * recorded once (spool_dir/status, or status-NAME), never bounced.
  */
 #ifndef PST_DELIVER_H
 #define PST_DELIVER_H

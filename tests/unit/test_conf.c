@@ -1311,8 +1311,9 @@ test_sample(void)
 	conf_free(&c);
 
 	/*
-	 * The example at its end, uncommented: the lines after "# Example"
-	 * that are "#key ...", with a password file of ours.
+	 * The examples at its end, uncommented: the lines after "# Example"
+	 * that are "#key ..." or "#  key ..." (in an account), with a
+	 * password file of ours.
 	 */
 	put_str(pw, "secret\n", 0600);
 	if ((fp = fopen(b.data, "r")) == NULL) {
@@ -1321,16 +1322,19 @@ test_sample(void)
 	}
 	buf_reset(&b);
 	while (fgets(line, sizeof(line), fp) != NULL) {
+		const char *k = line + 1;
+
 		buf_addstr(&all, line);
 		if (strncmp(line, "# Example", 9) == 0)
 			example = true;
-		else if (!example || line[0] != '#' ||
-		    line[1] < 'a' || line[1] > 'z')
+		if (strncmp(k, "  ", 2) == 0)
+			k += 2;
+		if (!example || line[0] != '#' || *k < 'a' || *k > 'z')
 			continue;
-		else if (strncmp(line, "#auth_password_file ", 20) == 0)
+		else if (strncmp(k, "auth_password_file ", 19) == 0)
 			buf_printf(&b, "auth_password_file %s\n", pw);
 		else
-			buf_addstr(&b, line + 1);
+			buf_addstr(&b, k);
 	}
 	fclose(fp);
 	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
@@ -1348,6 +1352,10 @@ test_sample(void)
 		printf("#   %s\n", err);
 	T_INTEQ(c.nsmarthosts, 2, "sample example: two smarthosts");
 	T_INTEQ(c.tls, CONF_TLS_STARTTLS, "sample example: starttls");
+	T_INTEQ(c.naccounts, 1, "sample example: an account");
+	T_OK(c.naccounts == 1 && c.accounts[0].nsenders > 0 &&
+	    c.accounts[0].nsmarthosts == 1 && c.accounts[0].auth_user != NULL,
+	    "sample example: the account has senders, smarthost and AUTH");
 	conf_free(&c);
 	buf_free(&b);
 	buf_free(&w);
