@@ -1100,6 +1100,7 @@ cmd_flush(struct conf *c, struct spool *s, int argc, char **argv)
 {
 	struct deliver_opts o;
 	struct deliver_stats ds;
+	char qid[QID_LEN + 1];
 	int ch, i;
 
 	memset(&o, 0, sizeof(o));
@@ -1109,9 +1110,12 @@ cmd_flush(struct conf *c, struct spool *s, int argc, char **argv)
 			usage("unknown flush option");
 		o.verbose = true;
 	}
-	for (i = optind; i < argc; i++)
-		if (!qid_valid(argv[i]))
+	for (i = optind; i < argc; i++) {
+		if (!qid_arg(argv[i], qid))
 			usage("not a queue ID");
+		/* mailq's "!" of a held message, as the other commands */
+		argv[i][QID_LEN] = '\0';
+	}
 	if (optind < argc) {
 		o.only = argv + optind;
 		o.nonly = (size_t)(argc - optind);
@@ -1324,9 +1328,11 @@ main(int argc, char **argv)
 		}
 	} else if (strcmp(cmd, "show") == 0) {
 		if (!open_spool(&c, &s, config)) {
-			if (argc == 2 && qid_valid(argv[1]))
+			char qid[QID_LEN + 1];
+
+			if (argc == 2 && qid_arg(argv[1], qid))
 				fatalx(EX_NOINPUT, "%s: not in the queue",
-				    argv[1]);
+				    qid);
 			usage("show takes one queue ID");
 		}
 		rv = cmd_show(&s, argc, argv);

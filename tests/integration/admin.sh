@@ -85,6 +85,9 @@ check "no spool: check OK" \
     '[ "$RC" -eq 0 ] && grep -q "^POSTERN OK - 0 messages" "$T/out"'
 run $PT show 1NGFHW7JF8Q38EA
 check "no spool: show exits 66" '[ "$RC" -eq 66 ]'
+run $PT show '1NGFHW7JF8Q38EA!'
+check "no spool: show with the hold mark exits 66, naming the ID" \
+    '[ "$RC" -eq 66 ] && grep -qx "postern: 1NGFHW7JF8Q38EA: not in the queue" "$T/err"'
 
 # === 2. usage errors =======================================================
 for a in "delete" "hold" "release" "retry" "show" "delete nonsense" \
@@ -296,6 +299,12 @@ check "show: on hold since, no next attempt" \
 run $PT flush "$H1"
 check "hold: the post-enqueue attempt (flush QID) leaves it alone" \
     '[ "$RC" -eq 0 ] && [ "$(msgids s6 h1)" -eq 0 ] && q_has "$H1"'
+run $PT flush "$H1!"
+WHY="exit $RC: $(cat "$T/err")"
+check "hold: flush takes the ID with mailq's hold mark, leaves it alone" \
+    '[ "$RC" -eq 0 ] && [ "$(msgids s6 h1)" -eq 0 ] && q_has "$H1"'
+run $PT flush "$H1!!"
+check "flush: two marks are not a queue ID (64)" '[ "$RC" -eq 64 ]'
 run $PT flush
 WHY="h1 $(msgids s6 h1), h2 $(msgids s6 h2)"
 check "hold: flush delivers the other message, not the held one" \
@@ -335,7 +344,7 @@ check "hold ALL" '[ "$RC" -eq 0 ] && grep -qx "held 1 message" "$T/out"'
 run $PT flush
 check "hold ALL: flush delivers nothing" '[ "$(msgids s6 h4)" -eq 0 ]'
 run $PT release "$QID"
-run $PT flush
+run $PT flush "$QID!"
 check "release then flush delivers" \
     '[ "$(msgids s6 h4)" -eq 1 ] && [ "$(qcount)" -eq 0 ]'
 run $PT release 1NGFHW7JF8Q38EA
