@@ -56,8 +56,10 @@ fill(struct reader *r)
 
 	if (r->eof)
 		return 0;
-	if (r->idle != NULL)
-		r->idle(r->idle_arg);
+	if (r->idle != NULL && r->idle(r->idle_arg) == -1) {
+		r->error = errno != 0 ? errno : EIO;
+		return -1;
+	}
 	for (;;) {
 		n = read(r->fd, r->in, INTAKE_BUFSIZE);
 		if (n == -1 && errno == EINTR)
@@ -78,7 +80,7 @@ fill(struct reader *r)
 }
 
 void
-reader_set_idle(struct reader *r, void (*idle)(void *), void *arg)
+reader_set_idle(struct reader *r, int (*idle)(void *), void *arg)
 {
 	r->idle = idle;
 	r->idle_arg = arg;

@@ -38,7 +38,7 @@ struct reader {
 	bool		 truncated;	/* SMTP: the input ended inside DATA */
 	bool		 bol;		/* at the beginning of a line */
 	int		 error;		/* errno of a failed read, or 0 */
-	void		(*idle)(void *); /* called before a read() */
+	int		(*idle)(void *); /* called before a read() */
 	void		*idle_arg;
 	char		 pend[2];	/* bytes held back: "\r", ".", ".\r" */
 	size_t		 npend;
@@ -60,9 +60,10 @@ void	reader_free(struct reader *);
 /*
  * idle(arg) is called before every read() of the input, that is whenever
  * no input is buffered: sendmail -bs flushes its replies there (RFC 2920:
- * never block on input with replies held back).
+ * never block on input with replies held back) and waits for input with
+ * a time limit. When it returns -1 the read fails with its errno.
  */
-void	reader_set_idle(struct reader *, void (*idle)(void *), void *arg);
+void	reader_set_idle(struct reader *, int (*idle)(void *), void *arg);
 
 /*
  * Starts an SMTP DATA section: a line holding only "." (CRLF or LF) ends

@@ -809,6 +809,8 @@ mode_smtp(const struct opts *o)
 	p.domain = util_domain(&c);
 	p.submit = bs_submit;
 	p.arg = &bs;
+	/* a client that stops talking does not keep us forever */
+	p.timeout = c.command_timeout;
 	end = smtpd_run(&p, &error);
 	if (o->verbose)
 		fprintf(stderr, "%s: SMTP session ended (%s), %zu message%s "
@@ -835,6 +837,12 @@ mode_smtp(const struct opts *o)
 		errno = error;
 		log_warn("cannot write the SMTP replies");
 		ex = EX_IOERR;
+		break;
+	case SMTPD_END_TIMEOUT:
+		log_warnx("no input for %u seconds (command_timeout): the SMTP "
+		    "session was closed; a message in progress was not queued",
+		    c.command_timeout);
+		ex = EX_TEMPFAIL;
 		break;
 	}
 	free(bs.own);

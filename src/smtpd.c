@@ -23,10 +23,13 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "addr.h"
 #include "buf.h"
@@ -46,6 +49,7 @@ enum smtpd_state {
 
 const char *const smtpd_end_names[] = {
 	"quit", "eof", "eof in data", "read error", "write error",
+	"timeout",
 };
 
 struct session {
@@ -60,6 +64,7 @@ struct session {
 	bool		 body_8bit;
 	bool		 smtputf8;
 	bool		 ended;
+	bool		 timed_out;	/* no input within p->timeout */
 	enum smtpd_end	 end;
 };
 
@@ -69,7 +74,9 @@ struct command {
 };
 
 static void	flush_out(struct session *);
-static void	on_idle(void *);
+static long long monotonic_ms(void);
+static int	on_idle(void *);
+static void	input_failed(struct session *, enum smtpd_end);
 static void	reply(struct session *, const char *, ...)
 		    __attribute__((format(printf, 2, 3)));
 static void	add_printable(struct buf *, const char *, size_t);
@@ -124,11 +131,61 @@ flush_out(struct session *s)
 	buf_reset(&s->out);
 }
 
-/* The reader is about to wait for input: the client must have our replies. */
-static void
+static long long
+monotonic_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/*
+ * The reader is about to wait for input: the client must have our
+ * replies, and has the timeout to send more.
+ */
+static int
 on_idle(void *arg)
 {
-	flush_out(arg);
+	struct session *s = arg;
+	struct pollfd pfd;
+	long long left, deadline;
+	int n;
+
+	flush_out(s);
+	if (s->p->timeout == 0)
+		return 0;
+	deadline = monotonic_ms() + (long long)s->p->timeout * 1000;
+	pfd.fd = s->p->infd;
+	pfd.events = POLLIN;
+	for (;;) {
+		left = deadline - monotonic_ms();
+		if (left <= 0)
+			break;
+		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);
+		if (n > 0)
+			return 0;	/* input, end of input or an error */
+		if (n == -1 && errno != EINTR)
+			return 0;	/* read() will tell */
+	}
+	s->timed_out = true;
+	errno = ETIMEDOUT;
+	return -1;
+}
+
+/*
+ * The input failed or ended early. After a timeout the client hears why
+ * (RFC 5321 4.5.3.2: a server may close after its timeout, with 421).
+ */
+static void
+input_failed(struct session *s, enum smtpd_end end)
+{
+	if (s->timed_out) {
+		reply(s, "421 4.4.2 %s Error: timeout exceeded",
+		    s->p->hostname);
+		end = SMTPD_END_TIMEOUT;
+	}
+	end_session(s, end);
 }
 
 /* Appends s[0..n) with every byte outside printable ASCII made '?'. */
@@ -485,7 +542,7 @@ cmd_data(struct session *s, const char *arg)
 	if (s->r.truncated || s->r.error != 0) {
 		if (msg[0] == '2')
 			bug("a message was accepted without its end");
-		end_session(s, s->r.error != 0 ? SMTPD_END_READ_ERROR :
+		input_failed(s, s->r.error != 0 ? SMTPD_END_READ_ERROR :
 		    SMTPD_END_DATA_EOF);
 		reset_txn(s);
 		return;
@@ -600,7 +657,7 @@ smtpd_run(const struct smtpd_params *p, int *error)
 			break;
 		rv = reader_line(&s.r, &line, SMTPD_LINE_MAX, &toolong);
 		if (rv == -1)
-			end_session(&s, SMTPD_END_READ_ERROR);
+			input_failed(&s, SMTPD_END_READ_ERROR);
 		else if (rv == 0)
 			end_session(&s, SMTPD_END_EOF);
 		else if (toolong)

@@ -50,6 +50,12 @@ struct smtpd_params {
 	void		(*submit)(void *arg, const struct smtpd_txn *,
 			    struct reader *r, char *reply);
 	void		*arg;
+	/*
+	 * Seconds to wait for the client's next input (a command, or more
+	 * of a message); then the session ends with a 421 reply
+	 * (SMTPD_END_TIMEOUT, a message in progress dropped). 0: no limit.
+	 */
+	unsigned	 timeout;
 };
 
 /* How a session ended. */
@@ -59,6 +65,7 @@ enum smtpd_end {
 	SMTPD_END_DATA_EOF,	/* the input ended inside DATA: dropped */
 	SMTPD_END_READ_ERROR,	/* errno in *error */
 	SMTPD_END_WRITE_ERROR,	/* errno in *error */
+	SMTPD_END_TIMEOUT,	/* no input for timeout seconds */
 };
 
 extern const char *const smtpd_end_names[];

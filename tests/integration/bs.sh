@@ -3,8 +3,9 @@
 # queue/ when its 250 arrives), pipelining, dot-unstuffing, 8-bit bodies,
 # RSET, the error replies, CR/LF injection, EOF inside DATA, the null
 # sender, local recipients, startup failures (421), a Python client
-# speaking over subprocess pipes as Symfony Mailer does, and the one
-# background delivery attempt after the session.
+# speaking over subprocess pipes as Symfony Mailer does, the one
+# background delivery attempt after the session, and the 421 after
+# command_timeout of silence.
 . "$TOP_SRCDIR/tests/integration/lib.sh"
 SM="$SENDMAIL -C $T/conf"
 CR=$(printf '\r')
@@ -279,3 +280,35 @@ if /usr/bin/python3 -c 'import aiosmtpd' 2>/dev/null; then
 else
 	skip "background attempt after -bs" "python3-aiosmtpd is not installed"
 fi
+
+# --- 8. a client that stops talking: command_timeout ------------------------
+
+clearq
+cp "$T/conf" "$T/tmo.conf"
+echo "command_timeout 2s" >> "$T/tmo.conf"
+# the input stays open (the writer sleeps), so only the timeout ends it
+for where in commands data; do
+	if [ $where = commands ]; then
+		printf 'EHLO c\r\nMAIL FROM:<t@x.example>\r\nRCPT TO:<d@x.example>\r\nDATA\r\nSubject: whole\r\n\r\n1\r\n.\r\n'
+	else
+		printf 'EHLO c\r\nMAIL FROM:<t@x.example>\r\nRCPT TO:<d@x.example>\r\nDATA\r\nSubject: part\r\n\r\nhalf a li'
+	fi > "$T/tin"
+	rm -f "$T/tfifo"
+	mkfifo "$T/tfifo"
+	{ cat "$T/tin"; sleep 8; } > "$T/tfifo" &
+	wp=$!
+	t0=$(ms)
+	$TMO $SENDMAIL -C "$T/tmo.conf" -bs -odq < "$T/tfifo" > "$T/out" 2> "$T/err"
+	rc=$?
+	el=$(( $(ms) - t0 ))
+	kill "$wp" 2> /dev/null
+	wait "$wp" 2> /dev/null
+	eq "timeout in $where: exit 75" "$rc" 75
+	[ "$el" -ge 1900 ] && [ "$el" -lt 7500 ] && pass "timeout in $where: after command_timeout, not before or at the writer's end" || fail "timeout in $where: after command_timeout" "${el} ms"
+	eq "timeout in $where: the last reply is 421 4.4.2" "$(tail -n 1 "$T/out" | tr -d '\r' | cut -c1-9)" "421 4.4.2"
+	eq "timeout in $where: one line on stderr" "$(wc -l < "$T/err")" 1
+	has "timeout in $where: stderr names command_timeout" "$T/err" 'no input for 2 seconds \(command_timeout\)'
+done
+eq "timeout: the complete message was queued, the half one was not" "$(qcount)" 1
+grep -q '^Subject: whole' "$(qlast)" && pass "timeout: the queued message is the complete one" || fail "timeout: the queued message is the complete one"
+eq "timeout: no partial file left in tmp/" "$(ls "$T/spool/tmp" | wc -l)" 0

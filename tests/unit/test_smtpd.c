@@ -638,6 +638,74 @@ test_output_error(void)
 	fake_free(&f);
 }
 
+/*
+ * A client that stops talking: between commands and inside DATA, the
+ * session ends after p.timeout with a 421, and the message in progress
+ * is not accepted. The write end stays open, so only the timeout ends it.
+ */
+static void
+test_timeout(void)
+{
+	static const struct {
+		const char *in, *name;
+		int count;
+	} cases[] = {
+		{ "EHLO c\r\n", "between commands", 0 },
+		{ "EHLO c\r\nMAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\n"
+		  "Subject: x\r\n\r\npart", "inside DATA", 0 },
+		{ "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nx\r\n.\r\n",
+		  "after an accepted message", 1 },
+	};
+	static const char last[] = "421 4.4.2 mx.test Error: timeout "
+	    "exceeded\r\n";
+	struct smtpd_params p;
+	struct fake f;
+	struct buf out = BUF_INIT;
+	struct timespec t0, t1;
+	char b[4096];
+	FILE *tmp;
+	size_t i, n;
+	long ms;
+	int pin[2], error;
+
+	T_GROUP("timeout");
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		memset(&f, 0, sizeof(f));
+		if (pipe(pin) == -1 || (tmp = tmpfile()) == NULL)
+			abort();
+		if (write(pin[1], cases[i].in, strlen(cases[i].in)) !=
+		    (ssize_t)strlen(cases[i].in))
+			abort();
+		params_init(&p, &f, pin[0], fileno(tmp));
+		p.timeout = 1;
+		clock_gettime(CLOCK_MONOTONIC, &t0);
+		T_INTEQ(smtpd_run(&p, &error), SMTPD_END_TIMEOUT,
+		    cases[i].name);
+		clock_gettime(CLOCK_MONOTONIC, &t1);
+		ms = (t1.tv_sec - t0.tv_sec) * 1000 +
+		    (t1.tv_nsec - t0.tv_nsec) / 1000000;
+		T_OK(ms >= 900 && ms < 5000, "after the timeout, not before");
+		rewind(tmp);
+		buf_reset(&out);
+		while ((n = fread(b, 1, sizeof(b), tmp)) > 0)
+			buf_add(&out, b, n);
+		buf_addch(&out, '\0');
+		n = strlen(out.data);
+		T_OK(n >= strlen(last) && strcmp(out.data + n - strlen(last),
+		    last) == 0, "the last reply is 421 4.4.2");
+		T_INTEQ(f.count, cases[i].count, "no message accepted by the "
+		    "timeout");
+		T_OK(strstr(out.data, "250 2.0.0 Ok: queued as Q2") == NULL,
+		    "nothing queued after the last full message");
+		close(pin[0]);
+		close(pin[1]);
+		fclose(tmp);
+		fake_free(&f);
+	}
+	buf_free(&out);
+	T_STREQ(smtpd_end_names[SMTPD_END_TIMEOUT], "timeout", "its name");
+}
+
 int
 main(void)
 {
@@ -648,5 +716,6 @@ main(void)
 	test_data();
 	test_flush();
 	test_output_error();
+	test_timeout();
 	return t_done();
 }
