@@ -53,6 +53,9 @@
 #include <time.h>
 #include <syslog.h>
 #include <unistd.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 
 #include "addr.h"
 #include "alias.h"
@@ -416,18 +419,16 @@ static const char *
 full_name(const struct opts *o, bool own_sender)
 {
 	static char gecos[256];
-	struct passwd *pw;
-	const char *env;
+	const char *env, *g;
 
 	if (o->fullname != NULL)
 		return o->fullname;
 	env = getenv("NAME");
 	if (env != NULL && env[0] != '\0' && !util_has_ctl(env, strlen(env)))
 		return env;
-	if (!own_sender || (pw = getpwuid(getuid())) == NULL ||
-	    pw->pw_gecos == NULL)
+	if (!own_sender || (g = util_gecos()) == NULL)
 		return NULL;
-	strlcpy(gecos, pw->pw_gecos, sizeof(gecos));
+	strlcpy(gecos, g, sizeof(gecos));
 	gecos[strcspn(gecos, ",")] = '\0';
 	if (gecos[0] == '\0' || util_has_ctl(gecos, strlen(gecos)))
 		return NULL;
@@ -1053,6 +1054,15 @@ main(int argc, char **argv)
 	struct opts o;
 	const char *name, *env;
 
+#ifdef __GLIBC__
+	/*
+	 * One heap, grown once and never given back before exit: a brk()
+	 * that shrinks it unmaps pages and flushes the TLB, 0.1 to 0.3 ms
+	 * each in a virtual machine, where enqueue used to make three.
+	 */
+	(void)mallopt(M_TOP_PAD, 512 * 1024);
+	(void)mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
+#endif
 	name = strrchr(argv[0], '/') ? strrchr(argv[0], '/') + 1 : argv[0];
 	if (strcmp(name, "mailq") != 0 && strcmp(name, "newaliases") != 0)
 		name = "sendmail";

@@ -50,12 +50,20 @@ static int	flush_wbuf(struct spool_file *);
 static int	rename_noreplace(int, const char *, int, const char *);
 static void	encode(char *, unsigned long long, int);
 
+/*
+ * Each directory is opened first and made only when missing: the usual
+ * case, an existing spool, costs one system call per directory.
+ */
 static int
 open_sub(struct spool *s, const char *name, bool create, int *fdp)
 {
-	if (create && mkdirat(s->dirfd, name, 0700) == -1 && errno != EEXIST)
-		return -1;
 	*fdp = openat(s->dirfd, name, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (*fdp == -1 && errno == ENOENT && create) {
+		if (mkdirat(s->dirfd, name, 0700) == -1 && errno != EEXIST)
+			return -1;
+		*fdp = openat(s->dirfd, name, O_RDONLY | O_DIRECTORY |
+		    O_CLOEXEC);
+	}
 	/*
 	 * The submission group may add to tmp/ but not list it (3730):
 	 * a path descriptor is all that creating, renaming and removing
@@ -79,12 +87,16 @@ spool_open(struct spool *s, const char *dir, bool create, char *err,
 	s->dir = NULL;
 	s->dirfd = s->tmpfd = s->queuefd = s->statefd = -1;
 	s->fmode = 0600;
-	if (create && mkdir(dir, 0700) == -1 && errno != EEXIST) {
-		snprintf(err, errlen, "cannot create spool directory %s: %s",
-		    dir, strerror(errno));
-		return -1;
+	s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (s->dirfd == -1 && errno == ENOENT && create) {
+		if (mkdir(dir, 0700) == -1 && errno != EEXIST) {
+			snprintf(err, errlen, "cannot create spool directory "
+			    "%s: %s", dir, strerror(errno));
+			return -1;
+		}
+		s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
-	if ((s->dirfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1) {
+	if (s->dirfd == -1) {
 		snprintf(err, errlen, "spool directory %s: %s", dir,
 		    strerror(errno));
 		return -1;
@@ -207,7 +219,12 @@ spool_create(struct spool *s, struct spool_file *f,
 	envelope_format_head(e, &head, &off, &f->body_off);
 	f->size_off = off;
 	f->head_len = (off_t)head.len;
-	if (util_write_all(f->fd, head.data, head.len) == -1)
+	/* buffered with the message: spool_commit patches it in place */
+	if (head.len <= WBUF_SIZE) {
+		memcpy(f->wbuf, head.data, head.len);
+		f->wlen = head.len;
+		f->head_buffered = true;
+	} else if (util_write_all(f->fd, head.data, head.len) == -1)
 		goto fail;
 	buf_free(&head);
 	return 0;
@@ -227,6 +244,7 @@ flush_wbuf(struct spool_file *f)
 	if (util_write_all(f->fd, f->wbuf, f->wlen) == -1)
 		return -1;
 	f->wlen = 0;
+	f->head_buffered = false;
 	return 0;
 }
 
@@ -283,20 +301,34 @@ spool_commit(struct spool *s, struct spool_file *f)
 	char digits[ENVELOPE_SIZE_DIGITS + 1];
 	int tries, saved;
 
-	if (flush_wbuf(f) == -1)
-		goto fail;
 	snprintf(digits, sizeof(digits), "%0*lld", ENVELOPE_SIZE_DIGITS,
 	    (long long)f->body_len);
-	if (pwrite(f->fd, digits, ENVELOPE_SIZE_DIGITS, (off_t)f->size_off) !=
-	    ENVELOPE_SIZE_DIGITS) {
-		if (errno == 0)
-			errno = EIO;
-		goto fail;
-	}
-	if (f->eightbit && pwrite(f->fd, "8bit", 4, (off_t)f->body_off) != 4) {
-		if (errno == 0)
-			errno = EIO;
-		goto fail;
+	/*
+	 * A message that fit in the buffer is written once, head patched;
+	 * a longer one has its head patched on disk.
+	 */
+	if (f->head_buffered) {
+		memcpy(f->wbuf + f->size_off, digits, ENVELOPE_SIZE_DIGITS);
+		if (f->eightbit)
+			memcpy(f->wbuf + f->body_off, "8bit", 4);
+		if (flush_wbuf(f) == -1)
+			goto fail;
+	} else {
+		if (flush_wbuf(f) == -1)
+			goto fail;
+		errno = 0;
+		if (pwrite(f->fd, digits, ENVELOPE_SIZE_DIGITS,
+		    (off_t)f->size_off) != ENVELOPE_SIZE_DIGITS) {
+			if (errno == 0)
+				errno = EIO;
+			goto fail;
+		}
+		if (f->eightbit && pwrite(f->fd, "8bit", 4,
+		    (off_t)f->body_off) != 4) {
+			if (errno == 0)
+				errno = EIO;
+			goto fail;
+		}
 	}
 	if (fsync(f->fd) == -1)
 		goto fail;

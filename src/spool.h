@@ -45,6 +45,7 @@ struct spool_file {
 	off_t	 body_len;	/* bytes written after the head */
 	char	*wbuf;		/* owned write buffer */
 	size_t	 wlen;
+	bool	 head_buffered;	/* the head is still in wbuf, at its start */
 };
 
 /*

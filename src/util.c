@@ -243,21 +243,40 @@ util_word_in_list(const char *list, const char *w, size_t n)
 	return false;
 }
 
+/* The caller's name and GECOS field, looked up once. */
+static char	pw_name[64];
+static char	*pw_gecos;
+
+static void
+pw_lookup(void)
+{
+	struct passwd *pw;
+
+	if (pw_name[0] != '\0')
+		return;
+	pw = getpwuid(getuid());
+	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0' &&
+	    strlen(pw->pw_name) < sizeof(pw_name) &&
+	    !util_has_ctl(pw->pw_name, strlen(pw->pw_name)) &&
+	    strpbrk(pw->pw_name, " \"\\<>()[],;:@") == NULL)
+		strlcpy(pw_name, pw->pw_name, sizeof(pw_name));
+	else
+		snprintf(pw_name, sizeof(pw_name), "uid%lu",
+		    (unsigned long)getuid());
+	if (pw != NULL && pw->pw_gecos != NULL)
+		pw_gecos = xstrdup(pw->pw_gecos);
+}
+
 const char *
 util_username(void)
 {
-	static char name[64];
-	struct passwd *pw;
+	pw_lookup();
+	return pw_name;
+}
 
-	if (name[0] != '\0')
-		return name;
-	pw = getpwuid(getuid());
-	if (pw != NULL && pw->pw_name != NULL && pw->pw_name[0] != '\0' &&
-	    strlen(pw->pw_name) < sizeof(name) &&
-	    !util_has_ctl(pw->pw_name, strlen(pw->pw_name)) &&
-	    strpbrk(pw->pw_name, " \"\\<>()[],;:@") == NULL)
-		strlcpy(name, pw->pw_name, sizeof(name));
-	else
-		snprintf(name, sizeof(name), "uid%lu", (unsigned long)getuid());
-	return name;
+const char *
+util_gecos(void)
+{
+	pw_lookup();
+	return pw_gecos;
 }

@@ -51,5 +51,10 @@ bool		 util_word_in_list(const char *list, const char *w, size_t n);
 
 /* The login name of the real uid (borrowed), or "uidN" if unknown. */
 const char	*util_username(void);
+/*
+ * The real uid's GECOS field as the password database has it (borrowed),
+ * or NULL. One lookup serves both functions.
+ */
+const char	*util_gecos(void);
 
 #endif

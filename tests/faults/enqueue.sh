@@ -136,25 +136,30 @@ if ! command -v strace >/dev/null 2>&1; then
 	exit 0
 fi
 : > "$T/present"
-at() {	# at NAME SYSCALL WHEN EXPECT(queued|absent)
-	printf 'To: a@x.org\nX-Iter: %s\nX-Base: 60\n\n' "$1" > "$T/one"
-	cat "$T/base/60" >> "$T/one"
+at() {	# at NAME SYSCALL WHEN EXPECT(queued|absent) BASE(KB)
+	printf 'To: a@x.org\nX-Iter: %s\nX-Base: %s\n\n' "$1" "$5" > "$T/one"
+	cat "$T/base/$5" >> "$T/one"
 	strace -f -qq -o /dev/null -e trace="$2" -e inject="$2:signal=KILL:when=$3" \
 		$SENDMAIL -C "$T/conf" -t -i -odq < "$T/one" 2>/dev/null
 	rc=$?
 	if grep -lq "^X-Iter: $1$" $(qfiles) /dev/null 2>/dev/null; then got=queued; else got=absent; fi
 	want=$4
-	check "killed at $2 #$3: message $4" '[ $rc -eq 137 ] && [ "$got" = "$want" ]' \
+	check "killed at $2 #$3 ($5 KB): message $4" '[ $rc -eq 137 ] && [ "$got" = "$want" ]' \
 	    "exit $rc, message $got"
 	faults=$((faults + 1))
 }
-at k1 openat 3 absent
-at k2 write 1 absent
-at k3 write 2 absent
-at k4 pwrite64 1 absent
-at k5 fsync 1 absent
-at k6 renameat2 1 absent
-at k7 fsync 2 queued
+# A message that fits the 128 KiB write buffer is written in one write(),
+# its head patched in the buffer; a longer one in several, its head
+# patched on disk with pwrite().
+at k1 openat 3 absent 60
+at k2 write 1 absent 60
+at k3 write 2 absent 400
+at k4 pwrite64 1 absent 400
+at k5 fsync 1 absent 60
+at k6 renameat2 1 absent 60
+at k7 fsync 2 queued 60
+at k8 fsync 1 absent 400
+at k9 fsync 2 queued 400
 problems=$(verify_queue)
 check "after syscall kills: only complete messages" '[ -z "$problems" ]' "$problems"
 
@@ -162,29 +167,31 @@ check "after syscall kills: only complete messages" '[ -z "$problems" ]' "$probl
 # file written, file fsync()ed, renamed into queue/, queue/ fsync()ed, and
 # only then exit 0; nothing written to the file after its fsync().
 clearq
-printf 'To: a@x.org\nX-Iter: d1\nX-Base: 400\n\n' > "$T/one"
-cat "$T/base/400" >> "$T/one"
-strace -f -qq -y -o "$T/trace" \
-    -e trace=write,pwrite64,writev,fsync,fdatasync,rename,renameat,renameat2,link,linkat,exit_group \
-    $SENDMAIL -C "$T/conf" -t -i -odq < "$T/one" 2>/dev/null
-rc=$?
-qid=$(basename "$(qlast)")
-awk -v qid="$qid" '
-	{ sub(/^[0-9]+ +/, "") }
-	# the queue file under its temporary name
-	/^(write|pwrite64|writev)\(/ && index($0, "/tmp/" qid ">") { w = NR; if (fs) late = 1 }
-	/^f(data)?sync\(/ && index($0, "/tmp/" qid ">") && / = 0$/ { fs = NR }
-	/^(renameat2?|linkat)\(/ && index($0, "\"" qid "\"") && index($0, "/queue>") && / = 0$/ { rn = NR }
-	/^f(data)?sync\(/ && $0 ~ /\/queue> *\) = 0$/ && rn { dfs = NR }
-	/^exit_group\(0\)/ { ex = NR }
-	END {
-		ok = w && fs > w && rn > fs && dfs > rn && ex > dfs && !late
-		printf "write %d, fsync(file) %d, rename %d, fsync(queue/) %d, exit(0) %d%s\n",
-		    w, fs, rn, dfs, ex, late ? ", written after fsync" : ""
-		exit !ok
-	}' "$T/trace" > "$T/order"
-ord=$?
-echo "# durability trace: $(cat "$T/order")"
-check "power loss: exit 0 only after fsync of the file, rename, fsync of queue/" \
-    '[ $rc -eq 0 ] && [ $ord -eq 0 ]' "exit $rc; $(cat "$T/order")"
-summary enqueue "$i" "$faults" "$lost" "$dups" "random kills + 7 syscall kills; $delivered delivered after"
+for kb in 7 400; do	# one write() with the head; several and a pwrite()
+	printf 'To: a@x.org\nX-Iter: d%s\nX-Base: %s\n\n' $kb $kb > "$T/one"
+	cat "$T/base/$kb" >> "$T/one"
+	strace -f -qq -y -o "$T/trace" \
+	    -e trace=write,pwrite64,writev,fsync,fdatasync,rename,renameat,renameat2,link,linkat,exit_group \
+	    $SENDMAIL -C "$T/conf" -t -i -odq < "$T/one" 2>/dev/null
+	rc=$?
+	qid=$(basename "$(qlast)")
+	awk -v qid="$qid" '
+		{ sub(/^[0-9]+ +/, "") }
+		# the queue file under its temporary name
+		/^(write|pwrite64|writev)\(/ && index($0, "/tmp/" qid ">") { w = NR; if (fs) late = 1 }
+		/^f(data)?sync\(/ && index($0, "/tmp/" qid ">") && / = 0$/ { fs = NR }
+		/^(renameat2?|linkat)\(/ && index($0, "\"" qid "\"") && index($0, "/queue>") && / = 0$/ { rn = NR }
+		/^f(data)?sync\(/ && $0 ~ /\/queue> *\) = 0$/ && rn { dfs = NR }
+		/^exit_group\(0\)/ { ex = NR }
+		END {
+			ok = w && fs > w && rn > fs && dfs > rn && ex > dfs && !late
+			printf "write %d, fsync(file) %d, rename %d, fsync(queue/) %d, exit(0) %d%s\n",
+			    w, fs, rn, dfs, ex, late ? ", written after fsync" : ""
+			exit !ok
+		}' "$T/trace" > "$T/order"
+	ord=$?
+	echo "# durability trace, $kb KB: $(cat "$T/order")"
+	check "power loss, $kb KB: exit 0 only after fsync of the file, rename, fsync of queue/" \
+	    '[ $rc -eq 0 ] && [ $ord -eq 0 ]' "exit $rc; $(cat "$T/order")"
+done
+summary enqueue "$i" "$faults" "$lost" "$dups" "random kills + 9 syscall kills; $delivered delivered after"
