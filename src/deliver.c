@@ -111,6 +111,12 @@ struct lane {
 
 static const unsigned schedule[] = { 60, 300, 900, 1800, 3600 };
 
+/*
+ * How much earlier than its queue ID's time a message may have arrived
+ * (the arrival is taken just before the ID is made).
+ */
+#define QID_TIME_MARGIN	60
+
 static void	trace(void *, bool, const char *, size_t);
 static int	read_password(const struct conf *, char **, char *, size_t);
 static int	run_command(const char *, const char *, size_t, char **,
@@ -139,6 +145,9 @@ static void	deliver_message(struct session *, struct spool *,
 		    const char *, int, struct envelope *,
 		    struct deliver_stats *);
 static int	cmp_name(const void *, const void *);
+static size_t	lane_of(const struct conf *, const char *,
+		    const struct envelope *);
+static bool	all_down(const struct lane *, size_t, time_t, time_t *);
 static void	test_trace(void *, bool, const char *, size_t);
 static void	test_up(struct session *, const struct hostport *,
 		    struct deliver_test_result *);
@@ -1085,6 +1094,27 @@ lane_of(const struct conf *top, const char *qid, const struct envelope *e)
 	return a == top ? 0 : (size_t)(a - top->accounts) + 1;
 }
 
+/*
+ * True if no lane can deliver now: each one's smarthost failed in this
+ * pass or is in its back-off. *due: the earliest time one may again (now
+ * for a failure in this pass: the status file will hold its back-off).
+ */
+static bool
+all_down(const struct lane *lanes, size_t n, time_t now, time_t *due)
+{
+	size_t k;
+
+	*due = 0;
+	for (k = 0; k < n; k++) {
+		if (!lanes[k].hold_off && !lanes[k].s.failed)
+			return false;
+		if (*due == 0 || (lanes[k].hold_off ? lanes[k].due : now) <
+		    *due)
+			*due = lanes[k].hold_off ? lanes[k].due : now;
+	}
+	return true;
+}
+
 int
 deliver_pass(const struct conf *top, struct spool *sp,
     const struct deliver_opts *o, struct deliver_stats *ds)
@@ -1094,7 +1124,7 @@ deliver_pass(const struct conf *top, struct spool *sp,
 	struct envelope e;
 	char **names = NULL, err[512];
 	size_t n = 0, i, k, nlanes = 1 + top->naccounts;
-	time_t now = time(NULL);
+	time_t now = time(NULL), due;
 	int fd, rv;
 
 	memset(ds, 0, sizeof(*ds));
@@ -1143,6 +1173,23 @@ deliver_pass(const struct conf *top, struct spool *sp,
 	for (i = 0; i < n; i++) {
 		if (o->stop != NULL && *o->stop)
 			break;		/* SIGTERM: between two messages */
+		now = time(NULL);
+		/*
+		 * With every account's smarthost down (it failed in this
+		 * pass, or its back-off runs), a message too young to expire
+		 * is not even opened: its queue ID holds a time no later than
+		 * its arrival, less the margin. A queue of 100,000 costs a
+		 * directory listing. Finished messages a crash left behind
+		 * wait for a pass that gets through, or postern cleanup.
+		 */
+		if (all_down(lanes, nlanes, now, &due) &&
+		    now - qid_time(names[i]) + QID_TIME_MARGIN <
+		    (time_t)top->queue_lifetime) {
+			ds->deferred++;
+			if (ds->next_due == 0 || due < ds->next_due)
+				ds->next_due = due;
+			continue;
+		}
 		rv = lock_message(sp, names[i], &fd, &e, err, sizeof(err));
 		if (rv == 2)
 			ds->busy++;
@@ -1151,7 +1198,6 @@ deliver_pass(const struct conf *top, struct spool *sp,
 			    "alone: %s", names[i], err);
 		if (rv != 0)
 			continue;
-		now = time(NULL);
 		l = &lanes[lane_of(top, names[i], &e)];
 		if (envelope_pending(&e) == 0)
 			finish(l->s.conf, sp, NULL, names[i], fd, &e, NULL, 0,

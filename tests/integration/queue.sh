@@ -597,7 +597,7 @@ check "12: 50 messages queued" \
     '[ "$(qcount)" -eq 50 ]'
 STRACE=""
 if command -v strace > /dev/null 2>&1 && strace -f -qq -o /dev/null true 2>/dev/null; then
-	STRACE="strace -f -qq -e trace=connect -o $T/strace"
+	STRACE="strace -f -qq -y -e trace=connect,openat -o $T/strace"
 fi
 t0=$(ms)
 # LeakSanitizer cannot run under ptrace: no leak check for this one run
@@ -614,6 +614,12 @@ if [ -n "$STRACE" ]; then
 	WHY="$(grep "htons($port)" "$T/strace" | head -n 3)"
 	check "12: exactly one connection attempt (strace)" \
 	    '[ "$nc" -eq 1 ]'
+	# once the smarthost failed, messages too young to expire are not
+	# even opened: the first one only
+	no=$(grep -Ec 'openat\(.*/queue>, "[0-9A-Z]{15}"' "$T/strace")
+	WHY="$no queue files opened"
+	check "12: after the failure no young message is opened (strace)" \
+	    '[ "$no" -eq 1 ]'
 else
 	skip "12: connection attempts counted with strace" "strace is not usable here"
 fi
@@ -631,3 +637,34 @@ mq
 WHY="$(grep -ci 'refused' "$T/mq") of $(grep -c '^[0-9A-Z]\{15\} ' "$T/mq"); $(head -n 4 "$T/mq")"
 check "12: mailq shows the error for every message" \
     '[ "$(grep -ci "^ *(.*refused" "$T/mq")" -eq 50 ] && [ "$(qcount)" -eq 50 ]'
+
+# === 13. smarthost down: messages old enough to expire are still read ====
+# A queue ID holds its message's creation time: copies of a queued
+# message under IDs 2 days and 10 minutes old. With queue_lifetime 1d and
+# the smarthost down, the old one expires (bounced), the young ones stay.
+resetq
+port=$(free_port)
+mkconf "$port" "queue_lifetime 1d"
+send c13 -f s13@x.org r13@x.org
+young=$(basename "$(qlast)")
+qid_at() {	# qid_at SECONDS_AGO TAIL8: a queue ID of that time
+	/usr/bin/python3 -c 'import sys, time
+c = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+t = int(time.time()) - int(sys.argv[1]); s = ""
+for i in range(7): s = c[t & 31] + s; t >>= 5
+print(s + sys.argv[2])' "$1" "$2"
+}
+old=$(qid_at 172800 00000000)
+mid=$(qid_at 600 00000001)
+arr=$(($(date +%s) - 172800))
+sed "s/^arrival .*/arrival $arr/" "$T/spool/queue/$young" > "$T/spool/queue/$old"
+cp "$T/spool/queue/$young" "$T/spool/queue/$mid"
+timeout 60 $POSTERN -C "$C" flush > "$T/flush.out" 2> "$T/flush.err"
+rc=$?
+WHY="exit $rc; $(ls "$T/spool/queue" | tr '\n' ' '); $(head -c 300 "$T/flush.err")"
+check "13: the message 2 days old expired with the smarthost down" \
+    '[ "$rc" -eq 0 ] && [ ! -e "$T/spool/queue/$old" ]'
+check "13: the young ones stay queued" \
+    '[ -e "$T/spool/queue/$young" ] && [ -e "$T/spool/queue/$mid" ]'
+nb=$(grep -l '^sender$' "$T"/spool/queue/* 2>/dev/null | wc -l)
+check "13: its sender got a bounce (queued)" '[ "$nb" -eq 1 ]'
