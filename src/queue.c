@@ -45,7 +45,8 @@ enum state_hint {
 /* what the listing is sorted by, apart from the entries */
 struct sortkey {
 	time_t		 arrival;
-	char		 qid[QID_LEN + 1];
+	uint64_t	 q0, q1;	/* the queue ID's bytes 0-7 and 8-14,
+					   big-endian: compared as numbers */
 	size_t		 idx;		/* index of the entry */
 };
 
@@ -65,6 +66,7 @@ static bool	qidset_has(const struct qidset *, const char *);
 static int	read_all(int, struct buf *, size_t);
 static int	cmp_key(const void *, const void *);
 static void	sort_entries(struct qentry *, struct sortkey *, size_t);
+static uint64_t	be64(const char *);
 static int	cmp_name(const void *, const void *);
 static void	add_printable(struct buf *, const char *);
 static void	add_padded(struct buf *, const char *, size_t, size_t, bool);
@@ -414,6 +416,18 @@ qidset_has(const struct qidset *set, const char *qid)
 	return false;
 }
 
+/* 8 bytes as a big-endian number: numbers compare as memcmp would. */
+static uint64_t
+be64(const char *p)
+{
+	uint64_t v = 0;
+	int i;
+
+	for (i = 0; i < 8; i++)
+		v = (v << 8) | (unsigned char)p[i];
+	return v;
+}
+
 static int
 cmp_key(const void *a, const void *b)
 {
@@ -421,7 +435,11 @@ cmp_key(const void *a, const void *b)
 
 	if (x->arrival != y->arrival)
 		return x->arrival < y->arrival ? -1 : 1;
-	return memcmp(x->qid, y->qid, QID_LEN);
+	if (x->q0 != y->q0)
+		return x->q0 < y->q0 ? -1 : 1;
+	if (x->q1 != y->q1)
+		return x->q1 < y->q1 ? -1 : 1;
+	return 0;
 }
 
 /*
@@ -512,7 +530,8 @@ queue_scan(struct spool *s, struct qentry **entries, size_t *np)
 			v[n].env.arrival = qid_time(de->d_name);
 		}
 		k[n].arrival = v[n].env.arrival;
-		memcpy(k[n].qid, v[n].qid, sizeof(k[n].qid));
+		k[n].q0 = be64(v[n].qid);
+		k[n].q1 = be64(v[n].qid + 8);	/* with its NUL */
 		k[n].idx = n;
 		n++;
 	}
