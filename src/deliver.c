@@ -125,7 +125,6 @@ static int	oauth_get(const struct conf *, int, char **, char *, size_t);
 static int	get_secrets(struct session *, char *, size_t);
 static int	fresh_token(struct session *);
 static void	free_secret(char **);
-static long long now_ms(void);
 static int	session_try(struct session *, const struct hostport *);
 static int	flush_out(struct session *);
 static int	get_reply(struct session *, int, struct smtp_reply *);
@@ -244,15 +243,6 @@ read_password(const struct conf *c, char **out, char *err, size_t errlen)
 	return 0;
 }
 
-static long long
-now_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * Runs cmd (the value of key) with /bin/sh -c and takes the first line
  * of its standard output, at most max bytes, as a secret: *out, caller
@@ -266,7 +256,7 @@ run_command(const char *key, const char *cmd, size_t max, char **out,
 {
 	char chunk[4096], *line;
 	size_t len = 0, total = 0, i;
-	long long deadline = now_ms() + CMD_TIMEOUT * 1000LL, left;
+	long long deadline = util_now_ms() + CMD_TIMEOUT * 1000LL, left;
 	struct pollfd pfd;
 	bool eol = false, timedout = false, toomuch = false;
 	int p[2], fd, status = 0;
@@ -308,7 +298,7 @@ run_command(const char *key, const char *cmd, size_t max, char **out,
 	pfd.fd = p[0];
 	pfd.events = POLLIN;
 	for (;;) {
-		if ((left = deadline - now_ms()) <= 0) {
+		if ((left = deadline - util_now_ms()) <= 0) {
 			timedout = true;
 			break;
 		}
@@ -346,7 +336,7 @@ run_command(const char *key, const char *cmd, size_t max, char **out,
 		w = waitpid(pid, &status, WNOHANG);
 		if (w == pid || (w == -1 && errno != EINTR))
 			break;
-		if (w == 0 && (timedout || toomuch || now_ms() >= deadline)) {
+		if (w == 0 && (timedout || toomuch || util_now_ms() >= deadline)) {
 			if (!toomuch)
 				timedout = true;
 			(void)kill(-pid, SIGKILL);

@@ -45,7 +45,6 @@
 
 #define CHUNK_LINE_MAX	1024	/* a chunk-size line with extensions */
 
-static int64_t	 now_ms(void);
 static int	 ms_left(int64_t);
 static const char *find_eol(const char *, const char *);
 static bool	 is_tchar(int);
@@ -55,20 +54,10 @@ static int	 parse_head(const char *, size_t, struct http_response *,
 static int	 parse_chunked(const char *, size_t, bool, struct buf *,
 		    char *, size_t);
 
-static int64_t
-now_ms(void)
-{
-	struct timespec ts;
-
-	if (clock_gettime(CLOCK_MONOTONIC, &ts) == -1)
-		return 0;
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 static int
 ms_left(int64_t deadline)
 {
-	int64_t left = deadline - now_ms();
+	int64_t left = deadline - util_now_ms();
 
 	if (left <= 0)
 		return 0;
@@ -539,7 +528,7 @@ http_post(const struct http_url *u, struct ptls *t, const char *ctype,
     const void *body, size_t len, int timeout_ms, struct http_response *r,
     char *err, size_t errlen)
 {
-	int64_t deadline = now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
+	int64_t deadline = util_now_ms() + (timeout_ms < 0 ? 0 : timeout_ms);
 	struct buf head = BUF_INIT;
 	struct conn *c;
 	char *raw, perr[256];

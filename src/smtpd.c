@@ -29,7 +29,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
 #include "addr.h"
 #include "buf.h"
@@ -74,7 +73,6 @@ struct command {
 };
 
 static void	flush_out(struct session *);
-static long long monotonic_ms(void);
 static int	on_idle(void *);
 static void	input_failed(struct session *, enum smtpd_end);
 static void	reply(struct session *, const char *, ...)
@@ -131,15 +129,6 @@ flush_out(struct session *s)
 	buf_reset(&s->out);
 }
 
-static long long
-monotonic_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (long long)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 /*
  * The reader is about to wait for input: the client must have our
  * replies, and has the timeout to send more.
@@ -155,11 +144,11 @@ on_idle(void *arg)
 	flush_out(s);
 	if (s->p->timeout == 0)
 		return 0;
-	deadline = monotonic_ms() + (long long)s->p->timeout * 1000;
+	deadline = util_now_ms() + (long long)s->p->timeout * 1000;
 	pfd.fd = s->p->infd;
 	pfd.events = POLLIN;
 	for (;;) {
-		left = deadline - monotonic_ms();
+		left = deadline - util_now_ms();
 		if (left <= 0)
 			break;
 		n = poll(&pfd, 1, left > INT_MAX ? INT_MAX : (int)left);

@@ -49,6 +49,9 @@ void		 util_errf(char *err, size_t errlen, const char *fmt, ...)
  */
 bool		 util_word_in_list(const char *list, const char *w, size_t n);
 
+/* Milliseconds of CLOCK_MONOTONIC, for deadlines. */
+long long	 util_now_ms(void);
+
 /* The login name of the real uid (borrowed), or "uidN" if unknown. */
 const char	*util_username(void);
 /*
