@@ -93,6 +93,8 @@ struct session {
 	char			*token;		/* secret */
 	bool			 token_refused;	/* by the last server tried */
 	bool			 token_retried;	/* a fresh one was tried */
+	bool			 secret_later;	/* get_secrets failed in a way
+						   that may pass by itself */
 	bool			 up;		/* READY for a message */
 	bool			 failed;	/* no more tries this pass */
 	enum smtp_fail		 fail;
@@ -392,6 +394,7 @@ free_secret(char **p)
  * An access token from the built-in client into *out (caller wipes and
  * frees); flags for oauth_token(). The cache directory is made on
  * demand; without it the token is still fetched, just not kept.
+ * 0, -1 with err, or -2 with err when the failure may pass by itself.
  */
 static int
 oauth_get(const struct conf *c, int flags, char **out, char *err,
@@ -433,6 +436,8 @@ oauth_get(const struct conf *c, int flags, char **out, char *err,
 	werr[0] = '\0';
 	rc = oauth_token(&oc, flags, &tok, werr, sizeof(werr));
 	if (rc == -1) {
+		if (errno == EAGAIN)
+			rc = -2;	/* the endpoint may answer later */
 		snprintf(err, errlen, "%s", werr);
 	} else {
 		if (werr[0] != '\0')
@@ -484,6 +489,7 @@ get_secrets(struct session *s, char *err, size_t errlen)
 		return 0;
 	}
 	snprintf(err, errlen, "%s", prc == -1 ? perr : terr);
+	s->secret_later = prc != -1 && trc == -2;
 	return -1;
 }
 
@@ -509,7 +515,7 @@ fresh_token(struct session *s)
 	else
 		rc = run_command("auth_token_command", c->auth_token_command,
 		    TOKEN_MAX, &tok, err, sizeof(err));
-	if (rc == -1) {
+	if (rc != 0) {
 		log_mail(LOG_WARNING, "%s", err);
 		return -1;
 	}
@@ -1353,6 +1359,11 @@ deliver_test_auth(const struct conf *c, FILE *out,
 	}
 	if (get_secrets(&s, err, sizeof(err)) == -1) {
 		snprintf(r->error, sizeof(r->error), "%s", err);
+		/* a token endpoint that is down: try again later */
+		if (s.secret_later) {
+			r->class = "AUTH";
+			rv = DELIVER_TEST_TEMPFAIL;
+		}
 		goto done;
 	}
 	if (c->tls != CONF_TLS_NONE && (s.tls = ptls_new(c->tls_verify,

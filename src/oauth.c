@@ -93,7 +93,8 @@ static int	 lock_cache(const char *, unsigned, char *, size_t);
 static bool	 token_ok(const char *, size_t);
 static int	 parse_expires(const struct json_field *, long long *);
 static void	 server_error(struct buf *, const struct json_field *);
-static int	 fetch(const struct oauth_cfg *, struct buf *, long long *,
+static int	 fetch(const struct oauth_cfg *, bool *, struct buf *,
+		    long long *,
 		    char *, size_t, char *, size_t);
 
 bool
@@ -477,8 +478,8 @@ server_error(struct buf *b, const struct json_field *f)
  * (without the "token endpoint URL: " prefix).
  */
 static int
-fetch(const struct oauth_cfg *cfg, struct buf *token, long long *life,
-    char *err, size_t errlen, char *warn, size_t warnlen)
+fetch(const struct oauth_cfg *cfg, bool *later, struct buf *token,
+    long long *life, char *err, size_t errlen, char *warn, size_t warnlen)
 {
 	struct json_field f[F_N] = {
 		[F_ACCESS] = { "access_token", JSON_NONE, BUF_INIT },
@@ -533,12 +534,15 @@ fetch(const struct oauth_cfg *cfg, struct buf *token, long long *life,
 		goto done;
 	if (http_post(&u, t, "application/x-www-form-urlencoded", form.data,
 	    form.len, (int)(timeout > INT_MAX / 1000 ? INT_MAX : timeout * 1000),
-	    &r, err, errlen) == -1)
+	    &r, err, errlen) == -1) {
+		*later = true;	/* unreachable, slow, TLS: may pass */
 		goto done;
+	}
 
 	jrv = json_object_get(r.body.data, r.body.len, f, F_N, jerr,
 	    sizeof(jerr));
 	if (r.status != 200 || (jrv == 0 && f[F_ERROR].type != JSON_NONE)) {
+		*later = r.status >= 500 || r.status == 429;
 		buf_printf(&e, "HTTP %d", r.status);
 		if (jrv == 0 && (f[F_ERROR].type == JSON_STRING ||
 		    f[F_DESC].type == JSON_STRING))
@@ -630,6 +634,7 @@ oauth_token(const struct oauth_cfg *cfg, int flags, struct buf *token,
 	long long life = 0;
 	int lockfd = -1, rv = -1;
 	unsigned timeout = cfg->timeout > 0 ? cfg->timeout : DEFAULT_TIMEOUT;
+	bool later = false;
 
 	if (err != NULL && errlen > 0)
 		err[0] = '\0';
@@ -656,6 +661,7 @@ oauth_token(const struct oauth_cfg *cfg, int flags, struct buf *token,
 		    sizeof(ferr));
 		if (lockfd == -2) {
 			util_errf(err, errlen, "%s", ferr);
+			later = true;
 			goto done;
 		}
 		/* Another worker may have fetched one while we waited. */
@@ -675,7 +681,7 @@ oauth_token(const struct oauth_cfg *cfg, int flags, struct buf *token,
 	buf_reset(token);
 
 	now = time(NULL);
-	if (fetch(cfg, token, &life, ferr, sizeof(ferr), warn,
+	if (fetch(cfg, &later, token, &life, ferr, sizeof(ferr), warn,
 	    sizeof(warn)) == -1) {
 		util_errf(err, errlen, "token endpoint %s: %s", cfg->token_url,
 		    ferr);
@@ -706,5 +712,7 @@ done:
 	}
 	wipe(&refused);
 	wipe(&entry);
+	if (rv == -1)
+		errno = later ? EAGAIN : EINVAL;
 	return rv;
 }

@@ -57,7 +57,12 @@ struct oauth_cfg {
  *
  * 0 on success, with err "" or a warning that the caller should log
  * (the cache or a rotated refresh token could not be saved). -1 with err
- * ("token endpoint URL: reason") on failure: nothing usable was obtained.
+ * ("token endpoint URL: reason") on failure: nothing usable was obtained;
+ * errno is then EAGAIN when the failure may pass by itself (the endpoint
+ * could not be reached or did not answer in time, TLS with it failed, it
+ * answered 5xx or 429, another process held the cache's lock too long),
+ * EINVAL when someone has to act (a refused grant or client, a secret
+ * file, an answer that is not a token).
  */
 int	oauth_token(const struct oauth_cfg *, int flags, struct buf *token,
 	    char *err, size_t errlen);

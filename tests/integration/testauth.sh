@@ -4,7 +4,8 @@
 #   a wrong password (77, the server's reply); a server that is down
 #   (75); a certificate for another name (75, a TLS failure); no
 #   auth_user (connect, TLS, EHLO, QUIT); failover past a dead smarthost;
-#   a refused token replaced once; a token from oauth_token_url;
+#   a refused token replaced once; a token from oauth_token_url; its
+#   endpoint down (75) or refusing the client (78);
 #   no smarthost, a password file others can read (78); an unknown
 #   ACCOUNT argument (64; accounts.sh tests named ones); a missing
 #   spool (not created);
@@ -142,6 +143,20 @@ lastline "oauth_token_url: OAUTHBEARER authenticates" "$T/out" \
     "^test-auth: OK: authenticated as $AU at .* with OAUTHBEARER over TLSv1"
 OATOK=$(cat "$T/oacur" 2>/dev/null)
 stop_smarthost oa
+# the token endpoint down: try later (75); refusing the client: 78
+conf oadown "smarthost 127.0.0.1:$P" "auth_user $AU" \
+    "oauth_token_url https://127.0.0.1:$DEAD/token" "oauth_client_id cid" \
+    "oauth_client_secret_file $T/secret"
+ta "token endpoint down" 75 "$T/oadown.conf"
+lastline "token endpoint down: FAILED, class AUTH" "$T/err" \
+    "^test-auth: FAILED: token endpoint https://127.0.0.1:$DEAD/token: .*\\(AUTH\\)\$"
+(umask 077 && printf 'not-the-secret\n' > "$T/badsecret")
+conf oabad "smarthost 127.0.0.1:$P" "auth_user $AU" \
+    "oauth_token_url https://127.0.0.1:${TS:-1}/token" "oauth_client_id cid" \
+    "oauth_client_secret_file $T/badsecret"
+ta "token endpoint refuses the client" 78 "$T/oabad.conf"
+lastline "token endpoint refuses the client: FAILED, HTTP 401, class config" "$T/err" \
+    "^test-auth: FAILED: token endpoint .*HTTP 40[01].*\\(config\\)\$"
 
 # --- failures ----------------------------------------------------------------
 
