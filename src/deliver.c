@@ -119,6 +119,9 @@ static const unsigned schedule[] = { 60, 300, 900, 1800, 3600 };
  */
 #define QID_TIME_MARGIN	60
 
+/* Free bytes in the spool below which a partial delivery is not risked. */
+#define STATE_ROOM	(64 * 1024)
+
 static void	trace(void *, bool, const char *, size_t);
 static int	read_password(const struct conf *, char **, char *, size_t);
 static int	run_command(const char *, const char *, size_t, char **,
@@ -149,6 +152,7 @@ static int	cmp_name(const void *, const void *);
 static size_t	lane_of(const struct conf *, const char *,
 		    const struct envelope *);
 static bool	all_down(const struct lane *, size_t, time_t, time_t *);
+static bool	state_room(const struct spool *);
 static void	test_trace(void *, bool, const char *, size_t);
 static void	test_up(struct session *, const struct hostport *,
 		    struct deliver_test_result *);
@@ -1091,6 +1095,26 @@ lane_of(const struct conf *top, const char *qid, const struct envelope *e)
 }
 
 /*
+ * Whether the spool has room for the state file that a partial delivery
+ * needs. Without it a message for several recipients is not sent: one
+ * recipient accepted and another deferred could not be recorded, and the
+ * next pass would send to the first one again. A message for one
+ * recipient needs no room: it is removed or keeps its state.
+ */
+static bool
+state_room(const struct spool *sp)
+{
+	struct statvfs vfs;
+
+	if (fstatvfs(sp->statefd, &vfs) == -1)
+		return true;	/* cannot tell: try, as before */
+	if ((unsigned long long)vfs.f_bavail * vfs.f_frsize < STATE_ROOM)
+		return false;
+	/* f_files 0: a file system without an inode count */
+	return vfs.f_files == 0 || vfs.f_favail > 0;
+}
+
+/*
  * True if no lane can deliver now: each one's smarthost failed in this
  * pass or is in its back-off. *due: the earliest time one may again (now
  * for a failure in this pass: the status file will hold its back-off).
@@ -1121,6 +1145,7 @@ deliver_pass(const struct conf *top, struct spool *sp,
 	char **names = NULL, err[512];
 	size_t n = 0, i, k, nlanes = 1 + top->naccounts;
 	time_t now = time(NULL), due;
+	bool full_logged = false;
 	int fd, rv;
 
 	memset(ds, 0, sizeof(*ds));
@@ -1218,6 +1243,15 @@ deliver_pass(const struct conf *top, struct spool *sp,
 			if (ds->next_due == 0 || e.next_attempt < ds->next_due)
 				ds->next_due = e.next_attempt > now ?
 				    e.next_attempt : now;
+		} else if (envelope_pending(&e) > 1 && !state_room(sp)) {
+			/* a partial delivery could not be recorded */
+			ds->deferred++;
+			if (!full_logged)
+				log_mail(LOG_WARNING, "%s is full: messages "
+				    "for several recipients wait until a "
+				    "partial delivery can be recorded",
+				    sp->dir);
+			full_logged = true;
 		} else if (l->s.up || session_open(&l->s) == 0) {
 			deliver_message(&l->s, sp, names[i], fd, &e, ds);
 			l->tried = true;

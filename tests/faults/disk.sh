@@ -115,6 +115,36 @@ check "space back: not sent again" '[ "$(copies deferred)" -eq 1 ]'
 [ "$(copies deferred)" -gt 1 ] && dups=$((dups + $(copies deferred) - 1))
 [ "$(copies deferred)" -eq 0 ] && lost=$((lost + 1))
 
+# two recipients, a full disk: one accepted and one deferred could not be
+# recorded, so the message is not sent at all until there is room; then
+# the accepted one is never sent again
+stop_smarthost s1
+start_smarthost s1 -- --reply-rcpt 'b@x.org=451 4.2.0 try b later' || exit 1
+sed -i "s|^smarthost .*|smarthost 127.0.0.1:$SH_PORT|" "$T/relay.conf"
+rm -f "$D/spool/state/"* "$D/spool/status"
+{ printf 'To: a@x.org, b@x.org\nSubject: partial\nMessage-ID: <partial@disk.test>\n\n'
+  head -c 4096 /dev/urandom | base64 -w 76; } > "$T/m"
+$SENDMAIL -C "$C" -t -odq < "$T/m"
+qid=$(ls "$D/spool/queue")
+fill
+it=$((it + 1)); faults=$((faults + 1))
+timeout 60 $POSTERN -C "$T/relay.conf" flush -v > "$T/flush.out" 2>&1
+check "two recipients, full disk: nothing sent" '[ "$(copies partial)" -eq 0 ] && [ -e "$D/spool/queue/$qid" ]' \
+    "copies $(copies partial); $(head -c 300 "$T/flush.out")"
+check "two recipients, full disk: the reason is logged" 'grep -q "is full: messages for several recipients wait" "$T/flush.out"'
+rm -f "$D/filler"
+timeout 60 $POSTERN -C "$T/relay.conf" flush > "$T/flush.out" 2>&1
+check "room again: a accepted, b deferred and recorded" \
+    '[ "$(copies partial)" -eq 1 ] && grep -q "^rcpt sent a@x.org" "$D/spool/state/$qid" && grep -q "^rcpt pending b@x.org" "$D/spool/state/$qid"' \
+    "copies $(copies partial); $(cat "$D/spool/state/$qid" 2>&1 | head -c 300)"
+fill
+timeout 60 $POSTERN -C "$T/relay.conf" flush > "$T/flush.out" 2>&1
+rm -f "$D/filler"
+check "full again: a is not sent again, b still waits" \
+    '[ "$(copies partial)" -eq 1 ] && [ -e "$D/spool/queue/$qid" ]' "copies $(copies partial)"
+[ "$(copies partial)" -gt 1 ] && dups=$((dups + $(copies partial) - 1))
+$POSTERN -C "$T/relay.conf" delete "$qid" > /dev/null 2>&1
+
 # a queued message, a read-only spool: never sent more than once
 rm -f "$D/spool/state/"* "$D/spool/status"
 msg "$T/m" 4 "readonly"
