@@ -90,6 +90,7 @@ enum conf_keyidx {
 	K_OAUTH_CLIENT_SECRET_FILE,
 	K_OAUTH_REFRESH_TOKEN_FILE,
 	K_OAUTH_SCOPE,
+	K_OAUTH_CA_FILE,
 	K_AUTH_MECHANISMS,
 	K_SPOOL_DIR,
 	K_HELO_NAME,
@@ -118,8 +119,8 @@ static const enum conf_keyidx account_keys[] = {
 	K_SMARTHOST, K_TLS, K_TLS_VERIFY, K_TLS_CA_FILE, K_AUTH_USER,
 	K_AUTH_PASSWORD_FILE, K_AUTH_PASSWORD_COMMAND, K_AUTH_TOKEN_COMMAND,
 	K_OAUTH_TOKEN_URL, K_OAUTH_CLIENT_ID, K_OAUTH_CLIENT_SECRET_FILE,
-	K_OAUTH_REFRESH_TOKEN_FILE, K_OAUTH_SCOPE, K_AUTH_MECHANISMS,
-	K_REWRITE_SENDER, K_REWRITE_SCOPE, K_REWRITE_FROM, K_SENDERS,
+	K_OAUTH_REFRESH_TOKEN_FILE, K_OAUTH_SCOPE, K_OAUTH_CA_FILE,
+	K_AUTH_MECHANISMS, K_REWRITE_SENDER, K_REWRITE_SCOPE, K_REWRITE_FROM, K_SENDERS,
 };
 
 /* Where parse_line puts what it reads. */
@@ -186,6 +187,8 @@ static int	 set_domains(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_scope(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
+static int	 set_oauth_ca_file(struct conf *, const struct conf_key *,
+		    const char *, char *, size_t);
 static int	 set_senders(struct conf *, const struct conf_key *,
 		    const char *, char *, size_t);
 static int	 set_log_level(struct conf *, const struct conf_key *,
@@ -244,6 +247,8 @@ static const struct conf_key keys[K_NKEYS] = {
 	/* Several blank-separated scopes: the rest of the line. */
 	[K_OAUTH_SCOPE] =	{ "oauth_scope", set_oauth_scope, NULL,
 				  CONF_OFF(oauth_scope), 0, false },
+	[K_OAUTH_CA_FILE] =	{ "oauth_ca_file", set_oauth_ca_file, NULL,
+				  CONF_OFF(oauth_ca_file), 0, false },
 	[K_AUTH_MECHANISMS] =	{ "auth_mechanisms", set_mechanisms, NULL,
 				  CONF_OFF(auth_mechanisms),
 				  CONF_OFF(nauth_mechanisms), true },
@@ -462,6 +467,7 @@ conf_free(struct conf *c)
 	free(c->oauth_client_secret_file);
 	free(c->oauth_refresh_token_file);
 	free(c->oauth_scope);
+	free(c->oauth_ca_file);
 	for (i = 0; i < c->nauth_mechanisms; i++)
 		free(c->auth_mechanisms[i]);
 	free(c->auth_mechanisms);
@@ -1212,6 +1218,18 @@ set_ca_file(struct conf *c, const struct conf_key *k, const char *val,
 	return check_file(c, k, val, false, msg, msglen);
 }
 
+/* A CA file as tls_ca_file, or "system" (stored as ""). */
+static int
+set_oauth_ca_file(struct conf *c, const struct conf_key *k, const char *val,
+    char *msg, size_t msglen)
+{
+	if (strcmp(val, "system") == 0) {
+		store_string(c, k, "");
+		return 0;
+	}
+	return check_file(c, k, val, false, msg, msglen);
+}
+
 static int
 set_secret_file(struct conf *c, const struct conf_key *k, const char *val,
     char *msg, size_t msglen)
@@ -1821,7 +1839,7 @@ check_across(const struct conf *c, const unsigned long *seen,
 		K_AUTH_TOKEN_COMMAND, K_OAUTH_TOKEN_URL, K_AUTH_MECHANISMS };
 	static const enum conf_keyidx needs_url[] = {
 		K_OAUTH_CLIENT_ID, K_OAUTH_CLIENT_SECRET_FILE,
-		K_OAUTH_REFRESH_TOKEN_FILE, K_OAUTH_SCOPE };
+		K_OAUTH_REFRESH_TOKEN_FILE, K_OAUTH_SCOPE, K_OAUTH_CA_FILE };
 	bool pw = seen[K_AUTH_PASSWORD_FILE] != 0 ||
 	    seen[K_AUTH_PASSWORD_COMMAND] != 0;
 	bool url = seen[K_OAUTH_TOKEN_URL] != 0;

@@ -81,6 +81,11 @@ struct conf {
 	char		*oauth_client_secret_file; /* NULL: a public client */
 	char		*oauth_refresh_token_file;
 	char		*oauth_scope;	/* blank-separated, one space */
+	/*
+	 * The authorities for the token endpoint: NULL, those of the
+	 * smarthost (tls_ca_file); "" ("system"), the system store.
+	 */
+	char		*oauth_ca_file;
 	char		**auth_mechanisms; /* upper case, preference order */
 	size_t		 nauth_mechanisms; /* 0: the built-in preference */
 	char		*spool_dir;	/* never NULL after conf_load */

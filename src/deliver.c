@@ -417,7 +417,9 @@ oauth_get(const struct conf *c, int flags, char **out, char *err,
 	oc.client_secret_file = c->oauth_client_secret_file;
 	oc.refresh_token_file = c->oauth_refresh_token_file;
 	oc.scope = c->oauth_scope;
-	oc.ca_file = c->tls_ca_file;
+	/* the smarthost's authorities unless oauth_ca_file says otherwise */
+	oc.ca_file = c->oauth_ca_file == NULL ? c->tls_ca_file :
+	    c->oauth_ca_file[0] != '\0' ? c->oauth_ca_file : NULL;
 	oc.verify = c->tls_verify;
 	oc.timeout = c->connect_timeout + c->command_timeout;
 	if ((size_t)snprintf(dir, sizeof(dir), "%s/%s", c->spool_dir,

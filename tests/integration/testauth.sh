@@ -5,7 +5,8 @@
 #   (75); a certificate for another name (75, a TLS failure); no
 #   auth_user (connect, TLS, EHLO, QUIT); failover past a dead smarthost;
 #   a refused token replaced once; a token from oauth_token_url; its
-#   endpoint down (75) or refusing the client (78);
+#   endpoint down (75) or refusing the client (78); oauth_ca_file (the
+#   test CA, "system", another authority);
 #   no smarthost, a password file others can read (78); an unknown
 #   ACCOUNT argument (64; accounts.sh tests named ones); a missing
 #   spool (not created);
@@ -142,6 +143,22 @@ ta "oauth_token_url: a token from the endpoint" 0 "$T/oa.conf"
 lastline "oauth_token_url: OAUTHBEARER authenticates" "$T/out" \
     "^test-auth: OK: authenticated as $AU at .* with OAUTHBEARER over TLSv1"
 OATOK=$(cat "$T/oacur" 2>/dev/null)
+# oauth_ca_file: the endpoint's authorities apart from the smarthost's
+# (the token cache removed first, so that each asks the endpoint)
+oaca() {
+	conf "$1" "smarthost 127.0.0.1:$SH_PORT" "auth_user $AU" \
+	    "oauth_token_url https://127.0.0.1:${TS:-1}/token" "oauth_client_id cid" \
+	    "oauth_client_secret_file $T/secret" "oauth_ca_file $2"
+	rm -rf "$T/spool/oauth"
+}
+oaca oaca "$C/ca.pem"
+ta "oauth_ca_file: the test CA" 0 "$T/oaca.conf"
+oaca oasys system
+ta "oauth_ca_file system: the test CA is not in the system store" 75 "$T/oasys.conf"
+lastline "oauth_ca_file system: a certificate failure of the endpoint" "$T/err" \
+    "^test-auth: FAILED: token endpoint .*certificate.*\\(AUTH\\)\$"
+oaca oaself "$C/selfsigned.pem"
+ta "oauth_ca_file: another authority" 75 "$T/oaself.conf"
 stop_smarthost oa
 # the token endpoint down: try later (75); refusing the client: 78
 conf oadown "smarthost 127.0.0.1:$P" "auth_user $AU" \

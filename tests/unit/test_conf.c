@@ -56,6 +56,7 @@ static void	 test_load_local_errors(void);
 static void	 test_accounts(void);
 static void	 test_accounts_errors(void);
 static void	 test_route(void);
+static void	 test_oauth_ca(void);
 
 static char	 tmpdir[] = "/tmp/test_conf.XXXXXX";
 static char	*files[MAXFILES];
@@ -991,6 +992,7 @@ test_load_oauth(void)
 	T_STREQ(c.oauth_refresh_token_file, rt, "oauth_refresh_token_file");
 	T_STREQ(c.oauth_scope, "https://mail.google.com/", "one scope, trimmed");
 	T_OK(c.auth_token_command == NULL, "no token command");
+	T_OK(c.oauth_ca_file == NULL, "oauth_ca_file: none, as tls_ca_file");
 	conf_free(&c);
 	T_OK(c.oauth_token_url == NULL && c.oauth_scope == NULL,
 	    "conf_free resets the oauth keys");
@@ -1715,6 +1717,7 @@ main(void)
 	test_accounts();
 	test_accounts_errors();
 	test_route();
+	test_oauth_ca();
 	cleanup();
 	return t_done();
 }
@@ -1912,4 +1915,41 @@ test_route(void)
 	T_STREQ(conf_account_name(conf_route(&c, "nodomain")), "default",
 	    "no domain: default");
 	conf_free(&c);
+}
+
+/* oauth_ca_file: a CA file, or "system"; only with oauth_token_url. */
+static void
+test_oauth_ca(void)
+{
+	struct conf c;
+	struct buf b = BUF_INIT;
+	const char *sec = tpath("oca-secret"), *ca = tpath("oca.pem");
+	char err[1024];
+	int rc;
+
+	T_GROUP("conf_load oauth_ca_file");
+	put_str(sec, "s3cret\n", 0600);
+	put_str(ca, "-----BEGIN CERTIFICATE-----\n", 0644);
+	buf_printf(&b, "auth_user u\noauth_token_url https://t.example/token\n"
+	    "oauth_client_id id\noauth_client_secret_file %s\n"
+	    "oauth_ca_file system\n", sec);
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "system loads");
+	T_OK(rc == 0 && c.oauth_ca_file != NULL && c.oauth_ca_file[0] == '\0',
+	    "system: stored as \"\"");
+	conf_free(&c);
+	buf_reset(&b);
+	buf_printf(&b, "auth_user u\noauth_token_url https://t.example/token\n"
+	    "oauth_client_id id\noauth_client_secret_file %s\n"
+	    "oauth_ca_file %s\n", sec, ca);
+	rc = load(b.data, b.len, &c, err, sizeof(err));
+	T_INTEQ(rc, 0, "a file loads");
+	T_STREQ(rc == 0 ? c.oauth_ca_file : "", ca, "a file: its path");
+	conf_free(&c);
+	buf_free(&b);
+	expect_err("oauth_ca_file without oauth_token_url",
+	    "oauth_ca_file system\n", 1,
+	    "oauth_ca_file without oauth_token_url");
+	expect_err("oauth_ca_file relative", "oauth_ca_file ca.pem\n", 1,
+	    "path 'ca.pem' in oauth_ca_file is not absolute");
 }
