@@ -868,8 +868,7 @@ static void
 check_status(const struct qstatuses *sts, const struct qentry *v, size_t n,
     struct qstatus *st, const char **account, bool *waiting)
 {
-	const struct qstatus *best = NULL, *cur;
-	const char *name;
+	const struct qstatus *best = NULL, *cur, *own;
 	size_t i, k;
 	bool w, bestw = false;
 
@@ -877,21 +876,19 @@ check_status(const struct qstatuses *sts, const struct qentry *v, size_t n,
 		cur = &sts->v[k];
 		if (cur->class[0] == '\0' || strcmp(cur->class, "none") == 0)
 			continue;
-		name = sts->names[k];
+		/* waiting: not on hold, and of this account (an account
+		   no longer configured counts as the default's) */
 		w = false;
 		for (i = 0; i < n && !w; i++) {
-			if (v[i].damaged != NULL || v[i].env.hold_since != 0)
-				continue;
-			w = name == NULL ? v[i].env.account == NULL ||
-			    queue_statuses_find(sts, v[i].env.account) ==
-			    NULL : v[i].env.account != NULL &&
-			    strcmp(v[i].env.account, name) == 0;
+			own = queue_statuses_find(sts, v[i].env.account);
+			w = v[i].damaged == NULL && v[i].env.hold_since == 0 &&
+			    (own != NULL ? own : &sts->v[0]) == cur;
 		}
 		if (best == NULL || (w && !bestw) || (w == bestw &&
 		    check_grave(cur) && !check_grave(best))) {
 			best = cur;
 			bestw = w;
-			*account = name;
+			*account = sts->names[k];
 		}
 	}
 	if (best != NULL)

@@ -45,6 +45,7 @@
 #include "addr.h"
 #include "buf.h"
 #include "compat.h"
+#include "envelope.h"
 #include "util.h"
 #include "conf.h"
 #include "log.h"
@@ -54,7 +55,6 @@
 #define CONF_MAXDOMAINS	64	/* entries in local_domains */
 #define CONF_MAXACCOUNTS 100	/* named accounts */
 #define CONF_MAXSENDERS	1024	/* senders patterns of one account */
-#define ACCOUNT_NAMEMAX	64
 #define CONF_ADDRMAX	320	/* an address: 64 local part, @, 255 domain */
 #define CONF_MSGMAX	512	/* a message before "FILE:LINE: " */
 #define QUOTE_VALUE	48	/* bytes of a value quoted in a message */
@@ -551,7 +551,7 @@ int
 conf_parse_account_name(const char *s, char *err, size_t errlen)
 {
 	char q[QUOTE_VALUE];
-	size_t i, len = strlen(s);
+	size_t len = strlen(s);
 
 	quote(q, sizeof(q), s, len);
 	if (len == 0 || len > ACCOUNT_NAMEMAX) {
@@ -559,11 +559,7 @@ conf_parse_account_name(const char *s, char *err, size_t errlen)
 		    "bytes long", q, ACCOUNT_NAMEMAX);
 		return -1;
 	}
-	for (i = 0; i < len; i++) {
-		if (is_alpha((unsigned char)s[i]) ||
-		    is_digit((unsigned char)s[i]) ||
-		    (i > 0 && strchr("._-", s[i]) != NULL))
-			continue;
+	if (strspn(s, ACCOUNT_CHARS) != len || strchr("._-", s[0]) != NULL) {
 		util_errf(err, errlen, "bad account name '%s': letters, "
 		    "digits, '.', '_' and '-', starting with a letter or "
 		    "digit", q);

@@ -156,6 +156,9 @@ static bool	state_room(const struct spool *);
 static void	test_trace(void *, bool, const char *, size_t);
 static void	test_up(struct session *, const struct hostport *,
 		    struct deliver_test_result *);
+struct test_trace;
+static int	test_try(struct session *, struct test_trace *,
+		    const struct hostport *, struct deliver_test_result *);
 
 /* test-auth's view of the dialogue (its trace_arg). */
 struct test_trace {
@@ -1337,6 +1340,19 @@ test_trace(void *arg, bool sent, const char *line, size_t len)
 	buf_free(&b);
 }
 
+/* One session with hp for test-auth: 0 and r filled if it got through. */
+static int
+test_try(struct session *s, struct test_trace *t, const struct hostport *hp,
+    struct deliver_test_result *r)
+{
+	t->code = 0;
+	t->mech[0] = '\0';
+	if (session_try(s, hp) != 0)
+		return -1;
+	test_up(s, hp, r);
+	return 0;
+}
+
 /* A server took the session as far as delivery would: note it, QUIT. */
 static void
 test_up(struct session *s, const struct hostport *hp,
@@ -1417,10 +1433,7 @@ deliver_test_auth(const struct conf *c, FILE *out,
 
 	/* the failover of session_open(), each failure shown */
 	for (i = 0; i < c->nsmarthosts; i++) {
-		t.code = 0;
-		t.mech[0] = '\0';
-		if (session_try(&s, &c->smarthosts[i]) == 0) {
-			test_up(&s, &c->smarthosts[i], r);
+		if (test_try(&s, &t, &c->smarthosts[i], r) == 0) {
 			rv = DELIVER_TEST_OK;
 			goto done;
 		}
@@ -1430,10 +1443,7 @@ deliver_test_auth(const struct conf *c, FILE *out,
 			    smtp_fail_names[s.fail]);
 			fprintf(out, "the access token was refused; trying "
 			    "once more with a fresh one\n");
-			t.code = 0;
-			t.mech[0] = '\0';
-			if (session_try(&s, &c->smarthosts[i]) == 0) {
-				test_up(&s, &c->smarthosts[i], r);
+			if (test_try(&s, &t, &c->smarthosts[i], r) == 0) {
 				rv = DELIVER_TEST_OK;
 				goto done;
 			}

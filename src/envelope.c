@@ -248,7 +248,8 @@ envelope_parse_head(struct envelope *e, const char *p, size_t len,
 			e->sender = xstrndup(line + 7, n - 7);
 		} else if (KEYIS(line, n, "account ")) {
 			/* a name of conf_parse_account_name's alphabet */
-			if (e->account != NULL || n == 8 || n - 8 > 64 ||
+			if (e->account != NULL || n == 8 ||
+			    n - 8 > ACCOUNT_NAMEMAX ||
 			    !account_chars(line + 8, n - 8))
 				goto badline;
 			e->account = xstrndup(line + 8, n - 8);

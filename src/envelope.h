@@ -74,9 +74,14 @@ struct envelope {
 	char		*error;		/* owned; NULL: none */
 };
 
-/* The bytes of an account name, for the parser's check. */
+/*
+ * An account name (conf.h): 1 to ACCOUNT_NAMEMAX of ACCOUNT_CHARS, the
+ * first a letter or digit. conf.c checks the configuration's names and
+ * the head parser the stored ones against these.
+ */
 #define ACCOUNT_CHARS	"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" \
 			"0123456789._-"
+#define ACCOUNT_NAMEMAX	64
 
 /* Width of the size field, written as a placeholder and patched later. */
 #define ENVELOPE_SIZE_DIGITS	20
